@@ -1,0 +1,28 @@
+"""flask-service: the application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from . import errors, headers, health, metrics, pages, request_id
+from .settings import Settings
+
+
+def create_app(config: Mapping[str, object] | None = None) -> Flask:
+    """Build the app. `config` replaces the settings read from the environment (tests pass it)."""
+    app = Flask(__name__)
+    app.config.from_mapping(Settings().flask_config())
+    app.config.from_mapping(DRAIN_FLAG=None)
+    app.config.from_mapping(Settings.from_env().flask_config() if config is None else config)
+    # Defence in depth: the server never runs Flask's debugger, even if someone sets FLASK_DEBUG.
+    app.debug = False
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
+    errors.init_app(app)
+    headers.init_app(app)
+    request_id.init_app(app)
+    metrics.init_app(app)
+    return app

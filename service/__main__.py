@@ -1,0 +1,5 @@
+"""`python -m service`: run the service under gunicorn."""
+
+from .server import main
+
+main()

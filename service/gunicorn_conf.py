@@ -1,0 +1,62 @@
+"""gunicorn settings derived from the validated Settings, plus the server hooks.
+
+Values here are the production defaults for a 2-core pod; every one can be changed through Settings.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+
+from prometheus_client import multiprocess
+
+from .settings import Settings
+
+TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), "templates")
+
+
+SHM = "/dev/shm"  # noqa: S108 - a memory filesystem, used for heartbeats only, not secrets
+
+
+def worker_tmp_dir() -> str | None:
+    # Worker heartbeats are file writes: on a disk-backed /tmp they can stall and get workers killed.
+    return SHM if os.path.isdir(SHM) and os.access(SHM, os.W_OK) else None
+
+
+def wipe_metrics_dir(path: str) -> None:
+    """Start from zero: files left by a previous server would add stale counts and dead PIDs."""
+    os.makedirs(path, exist_ok=True)
+    for leftover in glob.glob(os.path.join(path, "*.db")):
+        os.unlink(leftover)
+
+
+def child_exit(server, worker) -> None:
+    # Counters of a dead worker stay in the sum; only its live gauges must go.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def options(settings: Settings) -> dict[str, object]:
+    return {
+        "bind": [f"[{settings.host}]:{settings.port}" if ":" in settings.host else f"{settings.host}:{settings.port}"],
+        "workers": settings.workers,
+        "threads": settings.threads,
+        "worker_class": "gthread" if settings.threads > 1 else "sync",
+        "timeout": settings.timeout,
+        "graceful_timeout": settings.graceful_timeout,
+        "keepalive": settings.keepalive,
+        "worker_tmp_dir": worker_tmp_dir(),
+        # Loading the app once in the arbiter makes a bad app fail the start, not loop in workers.
+        # Reload needs the workers to import the code themselves.
+        "preload_app": not settings.reload,
+        "reload": settings.reload,
+        "reload_extra_files": [TEMPLATES_DIR] if settings.reload else [],
+        "loglevel": settings.log_level,
+        "accesslog": "-" if settings.access_log else None,
+        "errorlog": "-",
+        "logger_class": "service.logs.GunicornLogger",
+        # The control socket wants a writable HOME; the pods have a read-only root filesystem.
+        "control_socket_disable": True,
+        "proc_name": "flask-service",
+        "child_exit": child_exit,
+    }

@@ -1,0 +1,87 @@
+"""Structured logs: one JSON object per line on stdout, for the app, gunicorn and the access log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+from flask import has_request_context
+from gunicorn import glogging
+
+from . import request_id
+from .health import LIVENESS_PATH, READINESS_PATH
+from .metrics import METRICS_PATH
+
+# Probes and scrapes every few seconds would bury the real requests in the access log.
+QUIET_PATHS = frozenset({LIVENESS_PATH, READINESS_PATH, METRICS_PATH})
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in ("request_id", "http"):
+            value = getattr(record, key, None)
+            if value is not None:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps app log records made during a request with that request's ID."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None and has_request_context():
+            record.request_id = request_id.current()
+        return True
+
+
+def json_handler() -> logging.Handler:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    return handler
+
+
+def configure(level: str) -> None:
+    """Route every logger (Flask's included) through one JSON handler on stdout."""
+    root = logging.getLogger()
+    root.handlers[:] = [json_handler()]
+    root.setLevel(level.upper())
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's logger with JSON output; the access log skips probes and carries the request ID."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            log.handlers[:] = [json_handler()]
+
+    def access(self, resp, req, environ, request_time) -> None:
+        if not self.cfg.accesslog or environ.get("PATH_INFO") in QUIET_PATHS:
+            return
+        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        self.access_log.info(
+            "request",
+            extra={
+                "request_id": environ.get(request_id.ENVIRON_KEY),
+                "http": {
+                    "method": environ.get("REQUEST_METHOD"),
+                    "path": environ.get("PATH_INFO"),
+                    "status": int(status),
+                    "bytes": getattr(resp, "sent", None),
+                    "duration_ms": round(request_time.total_seconds() * 1000, 3),
+                    "remote_addr": environ.get("REMOTE_ADDR"),
+                    "user_agent": environ.get("HTTP_USER_AGENT"),
+                },
+            },
+        )

@@ -1,0 +1,93 @@
+"""The server: gunicorn's arbiter with the project's settings and a drain step on SIGTERM.
+
+On the first SIGTERM the arbiter raises the drain flag (readiness answers 503) and keeps serving
+for SHUTDOWN_DELAY seconds, so load balancers stop routing to it; then gunicorn's normal graceful
+stop runs (stop accepting, let in-flight requests finish within GRACEFUL_TIMEOUT).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+
+from . import create_app, gunicorn_conf, logs
+from .settings import ConfigError, Settings
+
+AppFactory = Callable[[dict], object]
+
+
+class DrainingArbiter(Arbiter):
+    drain_flag: str = ""
+    shutdown_delay: float = 0.0
+    _drain_deadline: float | None = None
+
+    def handle_term(self):
+        if self._drain_deadline is not None or self.shutdown_delay <= 0:
+            raise StopIteration  # a second SIGTERM, or no delay wanted: stop now
+        with open(self.drain_flag, "w"):
+            pass
+        self._drain_deadline = time.monotonic() + self.shutdown_delay
+        self.log.info("SIGTERM: draining for %.1fs before stopping", self.shutdown_delay)
+
+    def manage_workers(self):
+        # The main loop calls this at least once a second, which bounds the drain overshoot.
+        if self._drain_deadline is not None and time.monotonic() >= self._drain_deadline:
+            raise StopIteration
+        super().manage_workers()
+
+
+class Server(BaseApplication):
+    def __init__(self, settings: Settings, factory: AppFactory, drain_flag: str):
+        self.settings = settings
+        self.factory = factory
+        self.drain_flag = drain_flag
+        super().__init__()
+
+    def load_config(self):
+        for key, value in gunicorn_conf.options(self.settings).items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.factory({**self.settings.flask_config(), "DRAIN_FLAG": self.drain_flag})
+
+    def run(self):
+        arbiter = DrainingArbiter(self)
+        arbiter.drain_flag = self.drain_flag
+        arbiter.shutdown_delay = self.settings.shutdown_delay
+        try:
+            arbiter.run()
+        finally:
+            if os.path.exists(self.drain_flag):
+                os.unlink(self.drain_flag)
+
+
+def load_settings() -> Settings:
+    settings = Settings.from_env()
+    if settings.metrics_enabled and not settings.metrics_dir:
+        raise ConfigError("PROMETHEUS_MULTIPROC_DIR must be set to a writable directory when METRICS_ENABLED is true")
+    return settings
+
+
+def main(factory: AppFactory = create_app) -> None:
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"flask-service: configuration error: {error}", file=sys.stderr)
+        sys.exit(2)
+    logs.configure(settings.log_level)
+    if settings.metrics_dir:
+        wipe = gunicorn_conf.wipe_metrics_dir
+        try:
+            wipe(settings.metrics_dir)
+        except OSError as error:
+            print(f"flask-service: configuration error: PROMETHEUS_MULTIPROC_DIR: {error}", file=sys.stderr)
+            sys.exit(2)
+    state_dir = gunicorn_conf.worker_tmp_dir() or tempfile.gettempdir()
+    drain_flag = os.path.join(state_dir, f"flask-service-{os.getpid()}.draining")
+    Server(settings, factory, drain_flag).run()
