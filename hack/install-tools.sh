@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Install the pinned developer tools into the project-local .tools/bin:
+# helm, kind, skaffold, kubeconform (built from Go module sources with
+# `go install`/`go build`, never downloaded as release binaries) and kubectl
+# (copied from hack/build-k8s.sh's output so it matches the cluster version).
+#
+# Idempotent: a tool whose binary already reports its pinned version is not
+# rebuilt, so the warm path takes a few seconds. Versions: hack/versions.env.
+#
+# Usage: hack/install-tools.sh            install everything
+#        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform kubectl)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "${here}/.." && pwd)"
+# shellcheck source=hack/versions.env
+. "${here}/versions.env"
+
+bin="${root}/.tools/bin"
+mkdir -p "${bin}"
+command -v go >/dev/null || { echo "install-tools: Go is required (see README: installing the tools)" >&2; exit 1; }
+
+# Static, path-free binaries; no VCS stamping since we build from module zips.
+export CGO_ENABLED=0
+export GOFLAGS="-trimpath -buildvcs=false"
+export GOBIN="${bin}"
+# Run the go commands outside any module of the caller.
+cd "${TMPDIR:-/tmp}"
+
+log() { printf 'install-tools: %s\n' "$*" >&2; }
+summary=()
+
+# has_version FILE EXPECTED ARGS...: true when FILE runs and prints EXPECTED.
+has_version() {
+  local file="$1" expected="$2"
+  shift 2
+  [[ -x "${file}" ]] && "${file}" "$@" 2>&1 | grep -qF -- "${expected}"
+}
+
+# ensure NAME VERSION "CHECK ARGS" BUILD-FUNCTION
+ensure() {
+  local name="$1" version="$2" check="$3" build="$4" start
+  # shellcheck disable=SC2086  # CHECK ARGS is a word list on purpose
+  if has_version "${bin}/${name}" "${version}" ${check}; then
+    summary+=("${name} ${version} (cached)")
+    return
+  fi
+  start=$(date +%s)
+  log "building ${name} ${version} ..."
+  "${build}"
+  # shellcheck disable=SC2086
+  has_version "${bin}/${name}" "${version}" ${check} ||
+    { log "${name}: built binary does not report ${version}"; "${bin}/${name}" ${check} >&2 || true; exit 1; }
+  summary+=("${name} ${version} (built in $(($(date +%s) - start)) s)")
+}
+
+# go.mod of a module version, from the module cache (downloaded if needed).
+mod_field() { # MODULE@VERSION FIELD
+  go mod download -json "$1" | sed -n "s/^[[:space:]]*\"$2\": \"\\(.*\\)\",\$/\\1/p"
+}
+
+build_helm() {
+  # Without these ldflags helm reports itself as v3 "unknown" and renders
+  # .Capabilities.KubeVersion as v1.20; upstream's Makefile derives the
+  # Kubernetes version from its client-go requirement (v0.N => 1.N).
+  local gomod client_go minor
+  gomod="$(mod_field "helm.sh/helm/v3@${HELM_VERSION}" GoMod)"
+  client_go="$(sed -n 's#^[[:space:]]*k8s.io/client-go \(v[0-9.]*\).*#\1#p' "${gomod}" | head -n1)"
+  minor="$(cut -d. -f2 <<<"${client_go}")"
+  [[ -n "${minor}" ]] || { log "helm: cannot find the client-go version in ${gomod}"; exit 1; }
+  go install -ldflags "-s -w \
+    -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} \
+    -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${minor} \
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 \
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${minor}" \
+    "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
+}
+
+build_kind() {
+  go install "sigs.k8s.io/kind@${KIND_VERSION}"
+}
+
+build_kubeconform() {
+  go install -ldflags "-s -w -X main.version=${KUBECONFORM_VERSION}" \
+    "github.com/yannh/kubeconform/cmd/kubeconform@${KUBECONFORM_VERSION}"
+}
+
+build_skaffold() {
+  # skaffold's go.mod has replace/exclude directives, which `go install
+  # pkg@version` refuses; build the module source as the main module instead.
+  local src work build_date
+  src="$(mod_field "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}" Dir)"
+  [[ -d "${src}" ]] || { log "skaffold: module source not found"; exit 1; }
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  cp -r "${src}/." "${work}/"
+  chmod -R u+w "${work}"
+  build_date="$(go list -m -json "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}" |
+    sed -n 's/^[[:space:]]*"Time": "\(.*\)",$/\1/p')"
+  # Tags and ldflags as upstream's Makefile for a linux release build.
+  (cd "${work}" && go build -mod=mod -o "${bin}/skaffold" \
+    -tags "timetzdata osusergo netgo static_build release" \
+    -ldflags "-s -w \
+      -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=${SKAFFOLD_VERSION} \
+      -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.buildDate=${build_date}" \
+    ./cmd/skaffold)
+}
+
+install_kubectl() {
+  # kubectl must match the cluster's Kubernetes version: take the one that
+  # hack/build-k8s.sh built (it builds only what is missing).
+  local k8s_bin
+  k8s_bin="$("${here}/build-k8s.sh" bin-dir-only)"
+  if [[ ! -x "${k8s_bin}/kubectl" ]]; then
+    "${here}/build-k8s.sh"
+  fi
+  install -m 0755 "${k8s_bin}/kubectl" "${bin}/kubectl"
+}
+
+tools=("$@")
+[[ ${#tools[@]} -gt 0 ]] || tools=(helm kind kubeconform skaffold kubectl)
+for t in "${tools[@]}"; do
+  case "${t}" in
+    helm) ensure helm "${HELM_VERSION}" "version --short" build_helm ;;
+    kind) ensure kind "${KIND_VERSION}" "version" build_kind ;;
+    kubeconform) ensure kubeconform "${KUBECONFORM_VERSION}" "-v" build_kubeconform ;;
+    skaffold) ensure skaffold "${SKAFFOLD_VERSION}" "version" build_skaffold ;;
+    kubectl) ensure kubectl "${KUBERNETES_VERSION}" "version --client" install_kubectl ;;
+    *) log "unknown tool: ${t}"; exit 2 ;;
+  esac
+done
+
+echo "tools in .tools/bin: $(IFS=,; echo "${summary[*]}" | sed 's/,/, /g')"
