@@ -63,6 +63,9 @@ Image reference: repository@digest when a digest is set (a digest names exactly 
 so it wins over the tag), else repository:tag with the tag defaulting to the chart appVersion.
 */}}
 {{- define "flask-service.image" -}}
+{{- if eq .Values.image.tag "latest" }}
+{{- fail "image.tag: \"latest\" is refused; a moving tag makes rollouts unreproducible (set a version or image.digest)" }}
+{{- end }}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
 {{- else }}
