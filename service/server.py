@@ -8,7 +8,6 @@ stop runs (stop accepting, let in-flight requests finish within GRACEFUL_TIMEOUT
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -16,8 +15,8 @@ from collections.abc import Callable
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
-from . import create_app, gunicorn_conf, logs
-from .settings import ConfigError, Settings
+from . import gunicorn_conf, logs
+from .settings import Settings
 
 AppFactory = Callable[[dict], object]
 
@@ -67,27 +66,8 @@ class Server(BaseApplication):
                 os.unlink(self.drain_flag)
 
 
-def load_settings() -> Settings:
-    settings = Settings.from_env()
-    if settings.metrics_enabled and not settings.metrics_dir:
-        raise ConfigError("PROMETHEUS_MULTIPROC_DIR must be set to a writable directory when METRICS_ENABLED is true")
-    return settings
-
-
-def main(factory: AppFactory = create_app) -> None:
-    try:
-        settings = load_settings()
-    except ConfigError as error:
-        print(f"flask-service: configuration error: {error}", file=sys.stderr)
-        sys.exit(2)
+def serve(settings: Settings, factory: AppFactory) -> None:
     logs.configure(settings.log_level)
-    if settings.metrics_dir:
-        wipe = gunicorn_conf.wipe_metrics_dir
-        try:
-            wipe(settings.metrics_dir)
-        except OSError as error:
-            print(f"flask-service: configuration error: PROMETHEUS_MULTIPROC_DIR: {error}", file=sys.stderr)
-            sys.exit(2)
     state_dir = gunicorn_conf.worker_tmp_dir() or tempfile.gettempdir()
     drain_flag = os.path.join(state_dir, f"flask-service-{os.getpid()}.draining")
     Server(settings, factory, drain_flag).run()

@@ -1,0 +1,54 @@
+"""Tiny HTTP helpers over the standard library (one connection per request, like a fresh client)."""
+
+from __future__ import annotations
+
+import re
+import socket
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+
+def get(url: str, headers: dict[str, str] | None = None, method: str = "GET", timeout: float = 10) -> Reply:
+    req = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return Reply(response.status, dict(response.headers), response.read().decode("utf-8", "replace"))
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, dict(error.headers), error.read().decode("utf-8", "replace"))
+
+
+def raw(host: str, port: int, data: bytes, timeout: float = 5) -> bytes:
+    """Send bytes as they are (malformed requests included) and read the answer until close."""
+    with socket.create_connection((host, port), timeout=timeout) as conn:
+        conn.sendall(data)
+        chunks = []
+        try:
+            while chunk := conn.recv(65536):
+                chunks.append(chunk)
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return b"".join(chunks)
+
+
+def route_count(metrics_text: str, path: str, method: str = "GET", status: str = "200") -> float:
+    """Requests the exporter counted for one URL rule (the histogram's _count)."""
+    pattern = (
+        rf'^flask_http_request_duration_seconds_count\{{method="{method}",path="{re.escape(path)}",'
+        rf'status="{status}"\}} (\S+)$'
+    )
+    match = re.search(pattern, metrics_text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,27 @@
+"""The service plus one slow route, served by the project's own server (for shutdown tests).
+
+Production code has no slow route; tests run this module instead of `python -m service`.
+"""
+
+import time
+
+from flask import request
+
+from service import create_app
+from service.__main__ import main
+
+
+def build(config):
+    app = create_app(config)
+
+    @app.get("/slow")
+    def slow():
+        seconds = min(float(request.args.get("seconds", "2")), 30.0)
+        time.sleep(seconds)
+        return {"slept": seconds}
+
+    return app
+
+
+if __name__ == "__main__":
+    main(build)
