@@ -1,0 +1,167 @@
+"""Where the e2e tier finds the cluster and the release, and the helpers it uses to reach them.
+
+Everything goes through the API server of the kind cluster: the official Python client for reads,
+port-forwards and pod deletion; the pinned helm/kubectl/skaffold/kind from .tools/bin for what a
+user would type. Every wait and every loop here is bounded in time.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubernetes import client, config
+from kubernetes.stream import portforward
+
+from tests.support.httpclient import Reply
+
+# The one place that names the cluster and the release (see also skaffold.yaml and k8s/).
+CLUSTER = "flask-service"
+CONTEXT = os.environ.get("E2E_KUBE_CONTEXT", f"kind-{CLUSTER}")
+NAMESPACE = os.environ.get("E2E_NAMESPACE", "default")
+RELEASE = "flask-service"
+SERVICE = RELEASE
+SERVICE_PORT = 5000
+INSTANCE_SELECTOR = f"app.kubernetes.io/instance={RELEASE}"
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS_BIN = ROOT / ".tools" / "bin"
+
+ROLLOUT_TIMEOUT = 240  # seconds; a cold pod start on a 2-core machine takes well under a minute
+
+
+class KubeError(AssertionError):
+    pass
+
+
+def tool_env() -> dict[str, str]:
+    """The caller's environment with the project's pinned tools first on PATH."""
+    env = os.environ.copy()
+    env["PATH"] = f"{TOOLS_BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run(*args: str, timeout: float = 300, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run a command line tool; on failure the assertion message carries its output."""
+    proc = subprocess.run(
+        list(args), env=tool_env(), cwd=ROOT, capture_output=True, text=True, timeout=timeout, input=input
+    )
+    if check and proc.returncode != 0:
+        output = f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+        raise KubeError(f"{' '.join(args)} exited {proc.returncode}\n{output}")
+    return proc
+
+
+def helm(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return run("helm", "--kube-context", CONTEXT, "--namespace", NAMESPACE, *args, **kwargs)
+
+
+def kubectl(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return run("kubectl", "--context", CONTEXT, "--namespace", NAMESPACE, *args, **kwargs)
+
+
+def api_client() -> client.ApiClient:
+    return config.new_client_from_config(context=CONTEXT)
+
+
+def wait_until(what: str, pending, timeout: float, interval: float = 1.0) -> None:
+    """Poll `pending()` until it returns None; it returns a description of what is still missing."""
+    deadline = time.monotonic() + timeout
+    while (state := pending()) is not None:
+        if time.monotonic() > deadline:
+            raise KubeError(f"timed out after {timeout:.0f} s waiting for {what}: {state}")
+        time.sleep(interval)
+
+
+# --- Deployment rollout, decided as `kubectl rollout status` does ---------------------------------
+
+
+def rollout_state(dep: client.V1Deployment) -> str | None:
+    """None when the rollout is complete, else why not (kubectl's DeploymentStatusViewer logic)."""
+    status = dep.status
+    if dep.metadata.generation > (status.observed_generation or 0):
+        return "waiting for the deployment spec update to be observed"
+    for cond in status.conditions or []:
+        if cond.type == "Progressing" and cond.reason == "ProgressDeadlineExceeded":
+            raise KubeError(f"deployment {dep.metadata.name} exceeded its progress deadline")
+    desired = dep.spec.replicas if dep.spec.replicas is not None else 1
+    updated = status.updated_replicas or 0
+    if updated < desired:
+        return f"{updated} of {desired} updated replicas"
+    if (status.replicas or 0) > updated:
+        return f"{status.replicas - updated} old replicas pending termination"
+    if (status.available_replicas or 0) < updated:
+        return f"{status.available_replicas or 0} of {updated} updated replicas available"
+    return None
+
+
+def wait_rollout(apps: client.AppsV1Api, name: str = RELEASE, timeout: float = ROLLOUT_TIMEOUT) -> None:
+    wait_until(
+        f"rollout of deployment/{name}",
+        lambda: rollout_state(apps.read_namespaced_deployment(name, NAMESPACE)),
+        timeout,
+    )
+
+
+# --- Service -> EndpointSlice -> Pod -> port ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    pod: str
+    port: int
+
+
+def ready_targets(core: client.CoreV1Api, discovery: client.DiscoveryV1Api, service: str = SERVICE) -> list[Target]:
+    """Ready pods behind the Service and the container port its targetPort names, as kube-proxy sees them."""
+    svc = core.read_namespaced_service(service, NAMESPACE)
+    svc_port = next(p for p in svc.spec.ports if p.port == SERVICE_PORT)
+    slices = discovery.list_namespaced_endpoint_slice(
+        NAMESPACE, label_selector=f"kubernetes.io/service-name={service}"
+    ).items
+    targets = []
+    for eps in slices:
+        for ep in eps.endpoints or []:
+            if not (ep.conditions and ep.conditions.ready) or ep.target_ref is None or ep.target_ref.kind != "Pod":
+                continue
+            pod = core.read_namespaced_pod(ep.target_ref.name, NAMESPACE)
+            targets.append(Target(pod.metadata.name, container_port(pod, svc_port.target_port)))
+    return sorted(targets, key=lambda t: t.pod)
+
+
+def container_port(pod: client.V1Pod, target_port: int | str) -> int:
+    """Resolve a Service targetPort (a number or a container port name) against the pod spec."""
+    if isinstance(target_port, int) or str(target_port).isdigit():
+        return int(target_port)
+    for c in pod.spec.containers:
+        for p in c.ports or []:
+            if p.name == target_port:
+                return p.container_port
+    raise KubeError(f"pod {pod.metadata.name} has no container port named {target_port!r}")
+
+
+# --- HTTP through the API server's port-forward ---------------------------------------------------
+
+
+def pod_get(core: client.CoreV1Api, target: Target, path: str, timeout: float = 10) -> Reply:
+    """One HTTP GET over a fresh PortForward to the pod: one port-forward per connection."""
+    pf = portforward(core.connect_get_namespaced_pod_portforward, target.pod, NAMESPACE, ports=str(target.port))
+    conn = http.client.HTTPConnection("localhost", target.port, timeout=timeout)
+    sock = pf.socket(target.port)
+    sock.settimeout(timeout)
+    conn.sock = sock  # http.client skips connect() when a socket is already set
+    try:
+        conn.request("GET", path, headers={"Connection": "close"})
+        response = conn.getresponse()
+        body = response.read().decode("utf-8", "replace")
+        return Reply(response.status, dict(response.getheaders()), body)
+    except (OSError, http.client.HTTPException) as error:
+        channel = pf.error(target.port)
+        raise KubeError(f"GET {path} via port-forward to {target.pod}: {error!r}; error: {channel!r}") from error
+    finally:
+        conn.close()
+        pf.close()
