@@ -133,4 +133,14 @@ for t in "${tools[@]}"; do
   esac
 done
 
+# skaffold and kind run `docker` from PATH. When DOCKER names a particular client (the one that
+# matches the engine and speaks BuildKit without buildx), link it into .tools/bin, which the
+# Makefile puts first on PATH.
+if [[ -n "${DOCKER:-}" ]]; then
+  docker_client="$(readlink -f "$(command -v "${DOCKER}")" 2>/dev/null || true)"
+  [[ -x "${docker_client}" ]] || { log "DOCKER=${DOCKER} is not an executable"; exit 1; }
+  ln -sfn "${docker_client}" "${bin}/docker"
+  summary+=("docker -> ${DOCKER}")
+fi
+
 echo "tools in .tools/bin: $(IFS=,; echo "${summary[*]}" | sed 's/,/, /g')"
