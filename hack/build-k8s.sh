@@ -41,7 +41,11 @@ log() { printf 'build-k8s: %s\n' "$*" >&2; }
 has_version() {
   local file="$1" expected="$2"
   shift 2
-  [[ -x "${file}" ]] && "${file}" "$@" 2>&1 | grep -qF -- "${expected}"
+  local out
+  [[ -x "${file}" ]] || return 1
+  # Captured first: `cmd | grep -q` fails under pipefail when grep exits before cmd has written all.
+  out="$("${file}" "$@" 2>&1)" || return 1
+  grep -qF -- "${expected}" <<<"${out}"
 }
 
 # timed NAME CMD...: run CMD and record how long it took in build-times.txt.

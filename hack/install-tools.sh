@@ -34,7 +34,11 @@ summary=()
 has_version() {
   local file="$1" expected="$2"
   shift 2
-  [[ -x "${file}" ]] && "${file}" "$@" 2>&1 | grep -qF -- "${expected}"
+  local out
+  [[ -x "${file}" ]] || return 1
+  # Captured first: `cmd | grep -q` fails under pipefail when grep exits before cmd has written all.
+  out="$("${file}" "$@" 2>&1)" || return 1
+  grep -qF -- "${expected}" <<<"${out}"
 }
 
 # ensure NAME VERSION "CHECK ARGS" BUILD-FUNCTION
