@@ -29,6 +29,8 @@ die() { log "error: $*"; exit 1; }
 install_packages() {
 	local missing=()
 	command -v dockerd >/dev/null || missing+=(docker.io)
+	# Compose v1: Debian bookworm has no v2 plugin; the container tests validate and run compose.yaml.
+	command -v docker-compose >/dev/null || missing+=(docker-compose)
 	[ -x /usr/bin/runc ] || missing+=(runc)
 	command -v debootstrap >/dev/null || missing+=(debootstrap)
 	command -v jq >/dev/null || missing+=(jq)
