@@ -137,6 +137,14 @@ for t in "${tools[@]}"; do
   esac
 done
 
+# skaffold's own settings for this project (SKAFFOLD_CONFIG points here, set by the Makefile):
+# no update check and no usage telemetry, both of which would call out to the internet.
+skaffold_config="${root}/.tools/skaffold-config.yaml"
+if [[ -x "${bin}/skaffold" && ! -s "${skaffold_config}" ]]; then
+  "${bin}/skaffold" config set --config "${skaffold_config}" --global update-check false >/dev/null
+  "${bin}/skaffold" config set --config "${skaffold_config}" --global collect-metrics false >/dev/null
+fi
+
 # skaffold and kind run `docker` from PATH. When DOCKER names a particular client (the one that
 # matches the engine and speaks BuildKit without buildx), link it into .tools/bin, which the
 # Makefile puts first on PATH.
