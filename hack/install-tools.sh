@@ -155,4 +155,5 @@ if [[ -n "${DOCKER:-}" ]]; then
   summary+=("docker -> ${DOCKER}")
 fi
 
-echo "tools in .tools/bin: $(IFS=,; echo "${summary[*]}" | sed 's/,/, /g')"
+printf -v line '%s, ' "${summary[@]}"
+echo "tools in .tools/bin: ${line%, }"
