@@ -54,7 +54,7 @@ def compose(engine, clean_tree, image, base_image):
 
     run.env = env
     yield run
-    run("down", "--volumes", "--timeout", "30")
+    run("--profile", "dev", "down", "--volumes", "--timeout", "30")
     subprocess.run([DOCKER, "rmi", env["FLASK_SERVICE_IMAGE"]], capture_output=True, check=False)
 
 
@@ -78,19 +78,48 @@ def test_compose_default_base_matches_dockerfile():
     assert f"${{BASE_IMAGE:-{default}}}" in compose_file
 
 
-def test_compose_up_builds_and_serves(compose):
-    # Dependency layers come from the session build's cache, so no download (or CA) is needed.
-    up = compose("up", "-d", "--build", "web", timeout=600)
-    assert up.returncode == 0, up.stderr
-    url = f"http://127.0.0.1:{compose.env['FLASK_SERVICE_PORT']}"
-    deadline = time.monotonic() + 30
+def wait_for_page(url: str, compose, timeout: float = 30):
+    deadline = time.monotonic() + timeout
     while True:
         try:
-            reply = get(url + "/", timeout=1)
+            reply = get(url, timeout=2)
             if reply.status == 200:
-                break
+                return reply
         except OSError:
             pass
         assert time.monotonic() < deadline, compose("logs").stdout
         time.sleep(0.2)
+
+
+def test_compose_up_builds_and_serves(compose):
+    # Dependency layers come from the session build's cache, so no download (or CA) is needed.
+    up = compose("up", "-d", "--build", "web", timeout=600)
+    assert up.returncode == 0, up.stderr
+    reply = wait_for_page(f"http://127.0.0.1:{compose.env['FLASK_SERVICE_PORT']}/", compose)
     assert "powderblue" in reply.body
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: the arbiter imports service.* before forking, so a reloaded worker keeps the old "
+    "modules; Server.load() must re-import them when GUNICORN_RELOAD is on (remove this mark with that fix)",
+)
+def test_dev_profile_reloads_the_bind_mounted_source(compose, clean_tree):
+    compose.env["FLASK_SERVICE_DEV_PORT"] = str(free_port())
+    up = compose("--profile", "dev", "up", "-d", "--build", "dev", timeout=600)
+    assert up.returncode == 0, up.stderr
+    url = f"http://127.0.0.1:{compose.env['FLASK_SERVICE_DEV_PORT']}/"
+    assert "Welcome to IFT510-Project by Swetha" in wait_for_page(url, compose).body
+
+    # A Python change on the host (a view's colour) reaches the running server without a restart.
+    pages = clean_tree / "service" / "pages.py"
+    original = pages.read_text()
+    assert '"powderblue"' in original
+    try:
+        pages.write_text(original.replace('"powderblue"', '"lightgreen"', 1))
+        deadline = time.monotonic() + 30
+        while "lightgreen" not in wait_for_page(url, compose).body:
+            assert time.monotonic() < deadline, compose("logs").stdout
+            time.sleep(0.5)
+    finally:
+        pages.write_text(original)
