@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -120,3 +121,37 @@ def test_code_change_rebuilds_only_the_code_layers(built, base_image, clean_tree
         ], rebuild.output
     finally:
         docker("rmi", rebuild.image, check=False)
+
+
+def test_dockerignore_sends_only_the_lock_and_the_service(engine, clean_tree, tmp_path):
+    context = tmp_path / "context"
+    shutil.copytree(clean_tree, context)
+    # What a developer's tree also holds: none of it may reach the builder.
+    for junk in (
+        ".git/HEAD",
+        ".venv/bin/python",
+        ".pytest_cache/v",
+        "service/__pycache__/x.cpython-311.pyc",
+        "service/stray.pyc",
+        ".tools/bin/kind",
+        ".env",
+    ):
+        (context / junk).parent.mkdir(parents=True, exist_ok=True)
+        (context / junk).write_text("junk")
+    exported = tmp_path / "exported"
+    # Export the build context as the builder sees it (BuildKit local output, no base image needed).
+    docker(
+        "build",
+        "-f",
+        "-",
+        "--output",
+        f"type=local,dest={exported}",
+        str(context),
+        input="FROM scratch\nCOPY . /\n",
+        env={**os.environ, "DOCKER_BUILDKIT": "1"},
+    )
+    sent = {path.relative_to(exported).as_posix() for path in exported.rglob("*") if path.is_file()}
+    assert "requirements.lock" in sent and "service/__init__.py" in sent and "service/templates/page.html" in sent
+    assert sent == {"requirements.lock"} | {
+        path.relative_to(clean_tree).as_posix() for path in (clean_tree / "service").rglob("*") if path.is_file()
+    }
