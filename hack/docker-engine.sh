@@ -20,6 +20,7 @@ RUNTIME_NAME=runc-nosysres
 DAEMON_JSON=/etc/docker/daemon.json
 PIDFILE=${DOCKERD_PIDFILE:-/var/run/flask-service-dockerd.pid}
 LOGFILE=${DOCKERD_LOGFILE:-/var/log/flask-service-dockerd.log}
+LOCKFILE=/var/lock/flask-service-docker-engine.lock
 START_TIMEOUT=${DOCKERD_START_TIMEOUT:-60}
 STOP_TIMEOUT=${DOCKERD_STOP_TIMEOUT:-30}
 
@@ -89,6 +90,9 @@ wait_up() {
 
 start() {
 	[ "$(id -u)" -eq 0 ] || die "start needs root"
+	# Several jobs may start the engine at once: one does the work, the others then find it up.
+	exec 9>"$LOCKFILE"
+	flock -w $((START_TIMEOUT + 120)) 9 || die "another start still holds $LOCKFILE"
 	install_packages
 	install_wrapper
 	local changed
@@ -119,7 +123,8 @@ start() {
 	log "starting dockerd (log: $LOGFILE)"
 	mkdir -p "$(dirname "$LOGFILE")"
 	# setsid: the daemon must outlive the shell or CI step that started it.
-	setsid dockerd --pidfile "$PIDFILE" >>"$LOGFILE" 2>&1 </dev/null &
+	# 9>&-: the daemon must not inherit (and so hold forever) the start lock.
+	setsid dockerd --pidfile "$PIDFILE" >>"$LOGFILE" 2>&1 </dev/null 9>&- &
 	local pid=$!
 	wait_up "$pid"
 	[ "$(default_runtime)" = "$RUNTIME_NAME" ] || die "dockerd default runtime is not $RUNTIME_NAME"
