@@ -7,7 +7,8 @@
 #               (the tag is for humans; the digest is what is pulled). Machines that
 #               cannot reach a registry pass a locally made Debian base instead
 #               (hack/base-image.sh). Either works: both have python3 with venv.
-#   VERSION, REVISION, SOURCE_URL  OCI labels (the Makefile fills them from git).
+#   VERSION, REVISION, SOURCE_URL  OCI labels (`make image` passes the version from
+#               service/version.py and the git commit).
 # Build secret (optional):
 #   extra_ca    a PEM file with an extra CA that pip must trust, for networks with a
 #               TLS-intercepting proxy: --secret id=extra_ca,src=FILE. It is mounted
