@@ -50,7 +50,8 @@ def options(settings: Settings) -> dict[str, object]:
         # Reload needs the workers to import the code themselves.
         "preload_app": not settings.reload,
         "reload": settings.reload,
-        "reload_extra_files": [TEMPLATES_DIR] if settings.reload else [],
+        # The reloader watches files, not directories.
+        "reload_extra_files": sorted(glob.glob(os.path.join(TEMPLATES_DIR, "*"))) if settings.reload else [],
         "loglevel": settings.log_level,
         "accesslog": "-" if settings.access_log else None,
         "errorlog": "-",

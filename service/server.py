@@ -7,7 +7,9 @@ stop runs (stop accepting, let in-flight requests finish within GRACEFUL_TIMEOUT
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -19,6 +21,19 @@ from . import gunicorn_conf, logs
 from .settings import Settings
 
 AppFactory = Callable[[dict], object]
+
+
+def fresh(factory: AppFactory) -> AppFactory:
+    """The factory as the code on disk defines it now.
+
+    Workers fork from the arbiter, which imported the package at start; without this a reloaded
+    worker would serve the old code again.
+    """
+    for name in [m for m in sys.modules if m == "service" or m.startswith("service.")]:
+        del sys.modules[name]
+    if factory.__module__ == "__main__":
+        return factory
+    return getattr(importlib.import_module(factory.__module__), factory.__name__)
 
 
 class DrainingArbiter(Arbiter):
@@ -53,7 +68,10 @@ class Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return self.factory({**self.settings.flask_config(), "DRAIN_FLAG": self.drain_flag})
+        factory = self.factory
+        if self.settings.reload:
+            factory = fresh(factory)
+        return factory({**self.settings.flask_config(), "DRAIN_FLAG": self.drain_flag})
 
     def run(self):
         arbiter = DrainingArbiter(self)

@@ -73,7 +73,7 @@ def start_server(tmp_path):
         }
         command = [sys.executable, "-m", module]
         with log.open("wb") as out:
-            proc = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(command, cwd=tmp_path, env=environ, stdout=out, stderr=subprocess.STDOUT)
         server = RunningServer(proc, f"http://127.0.0.1:{port}", port, metrics_dir, log)
         started.append(server)
         wait_ready(server)
