@@ -99,11 +99,6 @@ def test_compose_up_builds_and_serves(compose):
     assert "powderblue" in reply.body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: the arbiter imports service.* before forking, so a reloaded worker keeps the old "
-    "modules; Server.load() must re-import them when GUNICORN_RELOAD is on (remove this mark with that fix)",
-)
 def test_dev_profile_reloads_the_bind_mounted_source(compose, clean_tree):
     compose.env["FLASK_SERVICE_DEV_PORT"] = str(free_port())
     up = compose("--profile", "dev", "up", "-d", "--build", "dev", timeout=600)
