@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import os
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,8 +148,21 @@ def container_port(pod: client.V1Pod, target_port: int | str) -> int:
 # --- HTTP through the API server's port-forward ---------------------------------------------------
 
 
-def pod_get(core: client.CoreV1Api, target: Target, path: str, timeout: float = 10) -> Reply:
+_portforward_clients = threading.local()
+
+
+def portforward_api() -> client.CoreV1Api:
+    """A CoreV1Api of this thread's own: `kubernetes.stream` swaps the request method of the
+    ApiClient it is given while the websocket opens, so a shared client would route other
+    threads' ordinary calls into the websocket code."""
+    if not hasattr(_portforward_clients, "core"):
+        _portforward_clients.core = client.CoreV1Api(api_client())
+    return _portforward_clients.core
+
+
+def pod_get(target: Target, path: str, timeout: float = 10) -> Reply:
     """One HTTP GET over a fresh PortForward to the pod: one port-forward per connection."""
+    core = portforward_api()
     pf = portforward(core.connect_get_namespaced_pod_portforward, target.pod, NAMESPACE, ports=str(target.port))
     conn = http.client.HTTPConnection("localhost", target.port, timeout=timeout)
     sock = pf.socket(target.port)

@@ -69,7 +69,7 @@ class Load:
                 if not targets:
                     raise KubeError("the Service has no ready endpoint")
                 target = targets[next(self._rr) % len(targets)]
-                reply = pod_get(self.core, target, "/")
+                reply = pod_get(target, "/")
                 if reply.status != 200:
                     raise KubeError(f"status {reply.status} from {target.pod}")
             except Exception as error:  # every kind of failure is a failed request, recorded with its cause

@@ -36,12 +36,13 @@ def test_rolling_upgrade_under_load_loses_no_request(api, core, apps, discovery,
         result = load.stop()
 
     new_pods = serving_pods(core)
+    print(f"rolling upgrade: {result.ok} requests served by {dict(result.pods)}")
     assert not result.failures, failure_report(result)
     assert new_pods.isdisjoint(old_pods), "the upgrade did not replace the pods"
     served_by = set(result.pods)
     assert served_by & old_pods and served_by & new_pods, f"load did not span the rollout: {result.pods}"
     for target in ready_targets(core, discovery):
-        assert f"<h1>{heading}</h1>" in pod_get(core, target, "/").body
+        assert f"<h1>{heading}</h1>" in pod_get(target, "/").body
 
 
 def test_pod_deletion_with_two_replicas_loses_no_request(api, core, apps, restore_release):
@@ -64,5 +65,6 @@ def test_pod_deletion_with_two_replicas_loses_no_request(api, core, apps, restor
         result = load.stop()
 
     assert not result.failures, failure_report(result)
+    print(f"pod deletion: {result.ok} requests served by {dict(result.pods)}")
     assert pods[1] in result.pods, f"load never reached the surviving pod: {result.pods}"
     assert result.ok >= 10, f"too little load to mean anything: {result.ok} requests"

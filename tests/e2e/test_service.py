@@ -38,7 +38,7 @@ def test_configmap_holds_the_default_headings(release, core):
 
 @pytest.mark.parametrize(("path", "colour"), [("/", "powderblue"), ("/next", "tomato")])
 def test_pages(core, target, path, colour):
-    reply = pod_get(core, target, path)
+    reply = pod_get(target, path)
     assert reply.status == 200
     assert reply.headers["Content-Type"].startswith("text/html")
     assert f"background-color: {colour}" in reply.body
@@ -48,13 +48,13 @@ def test_pages(core, target, path, colour):
 
 @pytest.mark.parametrize("path", ["/livez", "/readyz"])
 def test_health(core, target, path):
-    reply = pod_get(core, target, path)
+    reply = pod_get(target, path)
     assert reply.status == 200
     assert json.loads(reply.body) == {"status": "ok"}
 
 
 def test_unknown_path_is_404(core, target):
-    assert pod_get(core, target, "/no-such-page").status == 404
+    assert pod_get(target, "/no-such-page").status == 404
 
 
 def total_requests(metrics: str) -> float:
@@ -65,13 +65,13 @@ def total_requests(metrics: str) -> float:
 
 def test_metrics_grow_by_exactly_the_requests_made(core, target):
     # Probes and /metrics itself are excluded from the counts, so kubelet traffic cannot interfere.
-    before = pod_get(core, target, "/metrics").body
+    before = pod_get(target, "/metrics").body
     for _ in range(3):
-        assert pod_get(core, target, "/").status == 200
+        assert pod_get(target, "/").status == 200
     for _ in range(2):
-        assert pod_get(core, target, "/next").status == 200
-    assert pod_get(core, target, "/readyz").status == 200
-    after = pod_get(core, target, "/metrics").body
+        assert pod_get(target, "/next").status == 200
+    assert pod_get(target, "/readyz").status == 200
+    after = pod_get(target, "/metrics").body
 
     assert route_count(after, "/") - route_count(before, "/") == 3
     assert route_count(after, "/next") - route_count(before, "/next") == 2
