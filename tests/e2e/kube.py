@@ -21,8 +21,8 @@ from kubernetes.stream import portforward
 from tests.support.httpclient import Reply
 
 # The one place that names the cluster and the release (see also skaffold.yaml and k8s/).
-CLUSTER = "flask-service"
-CONTEXT = os.environ.get("E2E_KUBE_CONTEXT", f"kind-{CLUSTER}")
+CONTEXT = os.environ.get("E2E_KUBE_CONTEXT", "kind-flask-service")
+CLUSTER = CONTEXT.removeprefix("kind-")  # kind names its contexts kind-<cluster>
 NAMESPACE = os.environ.get("E2E_NAMESPACE", "default")
 RELEASE = "flask-service"
 SERVICE = RELEASE
