@@ -46,9 +46,10 @@ def tool_env() -> dict[str, str]:
     return env
 
 
-def run(*args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+def run(*args: str, timeout: float = 300, check: bool = True, env: dict[str, str] | None = None):
     """Run a command line tool; on failure the assertion message carries its output."""
-    proc = subprocess.run(list(args), env=tool_env(), cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    full_env = tool_env() | (env or {})
+    proc = subprocess.run(list(args), env=full_env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         output = f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
         raise KubeError(f"{' '.join(args)} exited {proc.returncode}\n{output}")
