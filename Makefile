@@ -10,10 +10,34 @@ TOOLS_BIN := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS_BIN):$(PATH)
 # pytest arguments, e.g. `make test PYTEST_ARGS="-x -k metrics"`
 PYTEST_ARGS ?=
+comma := ,
+
+# AIRGAP=1: no registry is reachable. Build the base image, the Kubernetes components and the kind
+# node image locally instead of pulling them (hack/). Default: the published images.
+AIRGAP ?= 0
+# The engine's own client: on some machines the first `docker` on PATH is a newer client without
+# the features the 20.10 engine pairs with. Anywhere else plain `docker` is right.
+DOCKER ?= $(if $(wildcard /usr/bin/docker),/usr/bin/docker,docker)
+export DOCKER
+export DOCKER_BUILDKIT := 1
+# Optional PEM of an extra CA (TLS-intercepting proxy): a build secret, never stored in the image.
+EXTRA_CA_FILE ?=
+export EXTRA_CA_FILE
+IMAGE ?= flask-service
+VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' service/version.py)
+SOURCE_URL ?= unknown
+ifeq ($(AIRGAP),1)
+# Skaffold's offline profile builds FROM the local base; cluster.sh builds the node image locally.
+export SKAFFOLD_PROFILE := offline
+else
+# The Dockerfile's pinned default base, also for the container tests.
+export BASE_IMAGE ?= $(shell sed -n 's/^ARG BASE_IMAGE=//p' Dockerfile)
+export KIND_NODE_IMAGE ?= published
+endif
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -42,10 +66,68 @@ lint: venv ## ruff and hadolint
 	$(VENV)/bin/hadolint Dockerfile
 
 .PHONY: test
-test: venv ## Every tier: unit, integration, container, chart, e2e (needs Docker and the cluster tools)
+test: venv cluster ## Every tier: lint, unit, integration, container, chart, e2e (creates what it needs)
 	$(MAKE) lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: unit integration container chart e2e
 unit integration container chart e2e: venv ## One tier only: make unit | integration | container | chart | e2e
 	$(PY) -m pytest -m $@ $(PYTEST_ARGS)
+
+# ---- engine, tools, images -----------------------------------------------------------------
+
+.PHONY: engine
+engine: ## Start a Docker engine unless one answers (Debian: installs docker.io; needs root)
+	$(DOCKER) info >/dev/null 2>&1 || hack/docker-engine.sh start
+
+.PHONY: tools
+tools: ## Pinned helm, kind, skaffold, kubeconform, kubectl into .tools/bin (go install)
+	hack/install-tools.sh
+
+.PHONY: base-image
+base-image: engine ## The local Debian base image (debootstrap; once per machine; needs root)
+	hack/base-image.sh
+
+.PHONY: image
+image: engine ## Build flask-service:<version> (AIRGAP=1: FROM the local base; EXTRA_CA_FILE=…)
+	base="$(BASE_IMAGE)"; \
+	if [[ "$(AIRGAP)" == 1 && -z "$$base" ]]; then base="$$(hack/base-image.sh)"; fi; \
+	$(DOCKER) build -t $(IMAGE):$(VERSION) \
+	  $${base:+--build-arg BASE_IMAGE="$$base"} \
+	  $(if $(EXTRA_CA_FILE),--secret id=extra_ca$(comma)src="$(EXTRA_CA_FILE)") \
+	  --build-arg VERSION=$(VERSION) \
+	  --build-arg REVISION="$$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+	  --build-arg SOURCE_URL="$(SOURCE_URL)" \
+	  .
+
+.PHONY: manifests
+manifests: tools ## Re-render k8s/ from the chart (a chart test fails when they drift)
+	hack/render-manifests.sh
+
+# ---- cluster ---------------------------------------------------------------------------------
+
+.PHONY: cluster
+cluster: engine tools ## Create (or reuse) the kind cluster flask-service
+	if [[ "$(AIRGAP)" == 1 ]]; then hack/base-image.sh >/dev/null; fi
+	hack/cluster.sh up
+
+.PHONY: up
+up: cluster ## Cluster + skaffold run + port-forward 127.0.0.1:5000 (Ctrl-C stops the forward)
+	skaffold run --kube-context kind-flask-service --update-check=false --port-forward=off
+	kubectl --context kind-flask-service rollout status deployment/flask-service --timeout=300s
+	@echo "flask-service: http://127.0.0.1:5000/ and /next (Ctrl-C stops the port-forward)"
+	kubectl --context kind-flask-service port-forward svc/flask-service 5000:5000
+
+.PHONY: dev
+dev: cluster ## skaffold dev: file sync of service/ into the pods, gunicorn reload, port-forward 5000
+	skaffold dev --kube-context kind-flask-service --update-check=false --port-forward=user
+
+.PHONY: down
+down: ## Delete the kind cluster
+	hack/cluster.sh down
+
+# ---- benchmarks ------------------------------------------------------------------------------
+
+.PHONY: bench-image
+bench-image: engine ## Image size, cold build, one-file rebuild, start to first 200
+	hack/bench-image.sh $(BASE_IMAGE)
