@@ -59,15 +59,18 @@ def rows(values, docs):
             out.append((path, value, docs[path]))
         elif isinstance(value, dict) and value:
             for key, child in value.items():
-                walk(child, path + (key,))
+                walk(child, (*path, key))
         else:
             missing.append(".".join(path))
 
     walk(values, ())
     stale = sorted(".".join(p) for p in docs.keys() - {p for p, _, _ in out})
     if missing or stale:
-        raise SystemExit("chart-readme: undocumented values: %s; descriptions of no value: %s"
-                         % (", ".join(missing) or "none", ", ".join(stale) or "none"))
+        raise SystemExit(
+            "chart-readme: undocumented values: {}; descriptions of no value: {}".format(
+                ", ".join(missing) or "none", ", ".join(stale) or "none"
+            )
+        )
     return out
 
 
@@ -77,7 +80,9 @@ def type_name(value, schema):
         types = part.get("type") or [t for option in part.get("oneOf", []) for t in [option.get("type")] if t]
         if types:
             names = [types] if isinstance(types, str) else types
-            return " or ".join(dict.fromkeys({"integer": "int", "boolean": "bool", "array": "list"}.get(t, t) for t in names))
+            return " or ".join(
+                dict.fromkeys({"integer": "int", "boolean": "bool", "array": "list"}.get(t, t) for t in names)
+            )
         if "enum" in part:
             return "string"
     for kind, name in ((bool, "bool"), (int, "int"), (str, "string"), (list, "list"), (dict, "object")):
@@ -95,7 +100,9 @@ def table(values_text):
             node = node.get("properties", {}).get(key, {})
         default = json.dumps(value, ensure_ascii=False).replace("|", "\\|")
         description = text.replace("|", "\\|")
-        lines.append(f"| `{'.'.join(path)}` | {type_name(value, [node] if node else [])} | `{default}` | {description} |")
+        lines.append(
+            f"| `{'.'.join(path)}` | {type_name(value, [node] if node else [])} | `{default}` | {description} |"
+        )
     return "\n".join(lines)
 
 

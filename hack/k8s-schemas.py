@@ -28,9 +28,17 @@ SPECIAL_DEFINITIONS = {
     "io.k8s.apimachinery.pkg.api.resource.Quantity": QUANTITY,
 }
 # Annotations of the spec that JSON Schema does not need (kept out to keep the files small).
-DROPPED_KEYS = {"description", "x-kubernetes-group-version-kind", "x-kubernetes-list-map-keys",
-                "x-kubernetes-list-type", "x-kubernetes-patch-merge-key", "x-kubernetes-patch-strategy",
-                "x-kubernetes-map-type", "x-kubernetes-unions", "x-kubernetes-validations"}
+DROPPED_KEYS = {
+    "description",
+    "x-kubernetes-group-version-kind",
+    "x-kubernetes-list-map-keys",
+    "x-kubernetes-list-type",
+    "x-kubernetes-patch-merge-key",
+    "x-kubernetes-patch-strategy",
+    "x-kubernetes-map-type",
+    "x-kubernetes-unions",
+    "x-kubernetes-validations",
+}
 
 
 def strict(node, refs):
@@ -100,7 +108,7 @@ def write(out_dir, group, version, kind, schema):
 def from_swagger(path, out_dir):
     definitions = json.loads(path.read_text())["definitions"]
     count = 0
-    for name, definition in sorted(definitions.items()):
+    for _name, definition in sorted(definitions.items()):
         for gvk in definition.get("x-kubernetes-group-version-kind", []):
             # List kinds and the like share one definition with several GVKs; each gets a file.
             write(out_dir, gvk["group"], gvk["version"], gvk["kind"], standalone(definition, definitions))

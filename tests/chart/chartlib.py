@@ -1,0 +1,77 @@
+"""Helpers for the chart tier: find the real helm, render the chart, pick objects from the output."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "chart"
+RELEASE = "flask-service"
+NAMESPACE = "chart-test"
+
+
+def _versions():
+    """KEY=value pins from hack/versions.env (the single place versions live)."""
+    pins = {}
+    for line in (ROOT / "hack" / "versions.env").read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, value = line.split("=", 1)
+            pins[key.strip()] = value.strip()
+    return pins
+
+
+# Render for the Kubernetes version the kind cluster runs, whatever the helm build defaults to
+# (a helm built without version ldflags assumes v1.20, which the chart's kubeVersion refuses).
+KUBE_VERSION = _versions()["KUBERNETES_VERSION"].lstrip("v")
+
+
+def find_tool(name):
+    """$NAME (e.g. HELM=/path/to/helm4 to test another helm), then .tools/bin, then PATH."""
+    candidates = [os.environ.get(name.upper()), str(ROOT / ".tools" / "bin" / name), shutil.which(name)]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.fail(f"{name} not found in ${name.upper()}, .tools/bin or PATH: run hack/install-tools.sh")
+
+
+def run_helm(helm, *args, check=True):
+    result = subprocess.run([helm, *args], capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        pytest.fail(f"helm {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def template_args(values=None, files=(), api_versions=(), extra=()):
+    args = ["template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--kube-version", KUBE_VERSION]
+    for path in files:
+        args += ["--values", str(path)]
+    for api in api_versions:
+        args += ["--api-versions", api]
+    if values:
+        # --set-json keeps types exact (ints stay ints, null stays null) without YAML guessing.
+        for key, value in values.items():
+            args += ["--set-json", f"{key}={json.dumps(value)}"]
+    return args + list(extra)
+
+
+def by_kind(objects, kind):
+    return [o for o in objects if o["kind"] == kind]
+
+
+def one(objects, kind):
+    found = by_kind(objects, kind)
+    assert len(found) == 1, f"expected one {kind}, got {len(found)}: {[o['kind'] for o in objects]}"
+    return found[0]
+
+
+def app_pod(objects):
+    """(pod spec, the service container) of the Deployment."""
+    spec = one(objects, "Deployment")["spec"]["template"]["spec"]
+    return spec, spec["containers"][0]
+
+
+CI_VALUES = sorted((CHART / "ci").glob("*-values.yaml"))

@@ -1,0 +1,67 @@
+"""values.schema.json rejects bad values with a clear error, and stays self-contained."""
+
+import json
+
+import pytest
+
+from tests.chart.chartlib import CHART, run_helm, template_args
+
+SCHEMA = json.loads((CHART / "values.schema.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"replicaCount": "two"}, "at '/replicaCount': got string, want integer"),
+        ({"replicaCountt": 2}, "additional properties 'replicaCountt' not allowed"),
+        ({"image.pullPolicy": "Sometimes"}, "at '/image/pullPolicy'"),
+        ({"image.digest": "latest"}, "at '/image/digest'"),
+        ({"config.workers": 0}, "at '/config/workers'"),
+        ({"config.logLevel": "verbose"}, "at '/config/logLevel'"),
+        ({"config.colour": "blue"}, "additional properties 'colour' not allowed"),
+        ({"service.port": 70000}, "at '/service/port'"),
+        ({"podDisruptionBudget.minAvailable": "half"}, "at '/podDisruptionBudget/minAvailable'"),
+        ({"metrics.serviceMonitor.interval": "often"}, "at '/metrics/serviceMonitor/interval'"),
+    ],
+    ids=[
+        "replicaCount-string",
+        "unknown-top-level-key",
+        "pullPolicy",
+        "digest",
+        "workers-0",
+        "logLevel",
+        "unknown-config-key",
+        "port-range",
+        "pdb-percentage",
+        "scrape-interval",
+    ],
+)
+def test_bad_values_are_rejected(helm, values, message):
+    result = run_helm(helm, *template_args(values=values), check=False)
+    assert result.returncode != 0, f"helm accepted {values}"
+    assert "values don't meet the specifications of the schema" in result.stderr
+    assert message in result.stderr, result.stderr
+
+
+def walk(node, path="#"):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, f"{path}/{index}")
+
+
+def test_schema_has_no_remote_refs():
+    # A remote $ref would make every install depend on the network.
+    for path, node in walk(SCHEMA):
+        ref = node.get("$ref")
+        assert ref is None or ref.startswith("#"), f"{path}: remote $ref {ref}"
+
+
+def test_schema_is_strict_where_it_describes_properties():
+    # Every object schema that lists its properties closes the set, so typos are errors.
+    for path, node in walk(SCHEMA):
+        if "properties" in node:
+            assert node.get("additionalProperties") is False, path
