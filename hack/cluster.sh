@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The project's local kind cluster: hack/cluster.sh up|down|status
+#
+#   up      create the cluster (k8s/kind-config.yaml, name flask-service, kube
+#           context kind-flask-service), or reuse a healthy one, and wait until
+#           the node is Ready and CoreDNS serves
+#   down    delete it
+#   status  exit 0 when the cluster exists, its node is Ready and CoreDNS runs
+#
+# Node image (KIND_NODE_IMAGE):
+#   unset      build it locally with hack/node-image.sh: works with no registry
+#              at all (the air-gapped path; needs hack/build-k8s.sh's binaries)
+#   published  kind's published image of the same Kubernetes version, pinned by
+#              digest (needs access to Docker Hub)
+#   any ref    that image, as is
+#
+# Tools: .tools/bin/kind and .tools/bin/kubectl (hack/install-tools.sh), and a
+# running engine (hack/docker-engine.sh start). kind runs `docker` from PATH; it
+# is pointed at $DOCKER (default /usr/bin/docker, the engine's own client).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+# shellcheck source=hack/versions.env
+. "$HERE/versions.env"
+DOCKER=${DOCKER:-/usr/bin/docker}
+KIND=${KIND:-$ROOT/.tools/bin/kind}
+KUBECTL=${KUBECTL:-$ROOT/.tools/bin/kubectl}
+CONFIG=$ROOT/k8s/kind-config.yaml
+NAME=flask-service
+CONTEXT=kind-$NAME
+# kind v0.32.0's published node image for Kubernetes 1.34 (its release notes
+# list v1.34.8 for this minor; kind publishes no v1.34.4). Pinned by digest, as
+# kind asks: a tag alone may name an image built for another kind release.
+PUBLISHED_NODE_IMAGE=${PUBLISHED_NODE_IMAGE:-kindest/node:v1.34.8@sha256:02722c2dedddcfc00febf5d27fbeb9b7b2c14294c82109ff4a85d89ac9ba3256}
+WAIT=${CLUSTER_WAIT_TIMEOUT:-300s}
+
+log() { echo "cluster: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+preflight() {
+	[ -x "$KIND" ] || die "$KIND is missing (hack/install-tools.sh kind)"
+	[ -x "$KUBECTL" ] || die "$KUBECTL is missing (hack/install-tools.sh kubectl)"
+	"$DOCKER" info >/dev/null 2>&1 || die "no Docker engine (hack/docker-engine.sh start)"
+	# kind calls plain `docker`: make it the engine's client.
+	shim=$(mktemp -d "${TMPDIR:-/tmp}/cluster-docker.XXXXXX")
+	trap 'rm -rf "$shim"' EXIT
+	ln -s "$DOCKER" "$shim/docker"
+	export PATH="$shim:$PATH"
+}
+
+exists() { "$KIND" get clusters 2>/dev/null | grep -qx "$NAME"; }
+
+kc() { "$KUBECTL" --context "$CONTEXT" "$@"; }
+
+# Node Ready and CoreDNS available, waiting up to $1.
+wait_ready() {
+	local timeout=$1
+	kc wait --for=condition=Ready node --all --timeout="$timeout" >&2
+	kc -n kube-system rollout status deployment/coredns --timeout="$timeout" >&2
+}
+
+healthy() {
+	exists || return 1
+	[ "$("$DOCKER" inspect --format '{{.State.Running}}' "$NAME-control-plane" 2>/dev/null)" = true ] || return 1
+	# The kubeconfig entry may be missing (another HOME, a deleted file).
+	"$KIND" export kubeconfig --name "$NAME" >/dev/null 2>&1 || return 1
+	kc get --raw /readyz >/dev/null 2>&1 || return 1
+	wait_ready 5s >/dev/null 2>&1
+}
+
+node_image() {
+	case ${KIND_NODE_IMAGE:-} in
+	'') "$HERE/node-image.sh" ;;
+	published) echo "$PUBLISHED_NODE_IMAGE" ;;
+	*) echo "$KIND_NODE_IMAGE" ;;
+	esac
+}
+
+up() {
+	preflight
+	if healthy; then
+		log "cluster $NAME is up (context $CONTEXT)"
+		return 0
+	fi
+	if exists; then
+		# A node container that was stopped (e.g. a reboot) comes back with a
+		# new address its certificates do not name: start over.
+		log "cluster $NAME exists but is not healthy: recreating it"
+		"$KIND" delete cluster --name "$NAME" >&2
+	fi
+	local image start
+	image=$(node_image)
+	log "creating cluster $NAME with $image"
+	start=$SECONDS
+	"$KIND" create cluster --name "$NAME" --config "$CONFIG" --image "$image" --wait "$WAIT" >&2
+	wait_ready "$WAIT"
+	log "cluster $NAME is up in $((SECONDS - start)) s (context $CONTEXT)"
+}
+
+down() {
+	preflight
+	if exists; then
+		"$KIND" delete cluster --name "$NAME" >&2
+	else
+		log "no cluster $NAME"
+	fi
+}
+
+status() {
+	preflight
+	if healthy; then
+		kc get nodes -o wide
+		echo "cluster $NAME: ready (context $CONTEXT)"
+	else
+		echo "cluster $NAME: not ready"
+		return 1
+	fi
+}
+
+case ${1:-} in
+up) up ;;
+down) down ;;
+status) status ;;
+*) die "usage: $0 up|down|status" ;;
+esac
