@@ -1,0 +1,79 @@
+"""Throughput and latency on loopback: the service vs a bare WSGI hello under the same gunicorn config vs
+the seed's Flask development server, plus a sweep of worker class/count, plus p99 at half the maximum rate.
+
+Needs wrk (Debian package `wrk`). Bounded: every wrk run lasts SECONDS with CONNECTIONS connections; the
+paced run sends at most rate x PACED_SECONDS requests. Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+
+from . import load, runner, servers
+
+# (workers, threads): threads == 1 is the sync worker, more is gthread (as service/gunicorn_conf.py does).
+SWEEP = [(2, 1), (3, 1), (4, 1), (2, 2), (2, 4), (4, 2)]
+
+
+def name(workers: int, threads: int) -> str:
+    kind = "sync" if threads == 1 else f"gthread x{threads}"
+    return f"service {workers}w {kind}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--paced-seconds", type=float, default=5)
+    args = parser.parse_args()
+
+    from service.settings import Settings
+
+    default = (Settings.workers, Settings.threads)
+    under_test = [servers.service(name(w, t), w, t) for w, t in SWEEP]
+    service = next(s for s in under_test if s.name == name(*default))
+    hello = servers.hello("bare WSGI hello", *default)
+    seed = servers.seed()
+    everything = [*under_test, hello, seed]
+    try:
+        runner.started(everything)
+        runs = runner.measure(everything, args.rounds, args.seconds, args.connections)
+        half = runner.median(runs[service.name], "rps") / 2
+        paced = load.paced(service.url, half, args.paced_seconds)
+    finally:
+        for server in everything:
+            server.stop()
+
+    data = {
+        "benchmark": "http",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "method": {"rounds": args.rounds, "seconds": args.seconds, "connections": args.connections,
+                   "load": "wrk closed loop, interleaved rounds, medians", "path": "/"},
+        "default": {"workers": default[0], "threads": default[1], "name": service.name},
+        "configs": {n: runner.summary(r) for n, r in runs.items()},
+        "ratios": {
+            "service_vs_bare_wsgi": runner.ratio(runs, service.name, hello.name),
+            "service_vs_dev_server": runner.ratio(runs, service.name, seed.name),
+            "sweep_vs_bare_wsgi": {s.name: runner.ratio(runs, s.name, hello.name) for s in under_test},
+        },
+        "paced_half_max": {k: round(v, 3) for k, v in paced.items()},
+        "goals": {"vs_bare_wsgi": 0.9, "vs_dev_server": 4.0, "p99_ms_at_half_max": 5.0},
+    }
+    path = runner.write("http", data)
+
+    print(f"\n{'config':30} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'x hello':>8} {'x seed':>8}")
+    for n in runs:
+        s = data["configs"][n]
+        print(f"{n:30} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} "
+              f"{runner.ratio(runs, n, hello.name):8.2f} {runner.ratio(runs, n, seed.name):8.2f}")
+    p = data["paced_half_max"]
+    print(f"\n{service.name} paced at {p['target_rps']:.0f} rps (half max): "
+          f"p50 {p['p50_ms']:.2f} ms, p99 {p['p99_ms']:.2f} ms, {p['requests']} requests, {p['failures']} failures")
+    print(f"wrote {path.relative_to(runner.RESULTS.parent.parent)}")
+
+
+if __name__ == "__main__":
+    main()

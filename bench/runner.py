@@ -1,0 +1,55 @@
+"""Interleaved rounds: every server is measured once per round, so slow drift (other jobs on the machine)
+hits all of them alike; figures are medians over rounds and ratios are taken within a round."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+from . import load
+from .servers import Server
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def measure(servers: list[Server], rounds: int, seconds: float, connections: int) -> dict[str, list[dict]]:
+    runs: dict[str, list[dict]] = {s.name: [] for s in servers}
+    for number in range(rounds):
+        for server in servers:
+            load.wrk(server.url, 1, connections)  # warm-up: connections, caches, lazy imports
+            result = load.wrk(server.url, seconds, connections)
+            if result["non_2xx"] or result["socket_errors"]:
+                raise RuntimeError(f"{server.name}: errors under load: {result}")
+            runs[server.name].append(result)
+            print(f"  round {number + 1}/{rounds} {server.name:28} {result['rps']:9.0f} rps", flush=True)
+    return runs
+
+
+def median(runs: list[dict], key: str) -> float:
+    return round(statistics.median(r[key] for r in runs), 3)
+
+
+def ratio(runs: dict[str, list[dict]], name: str, baseline: str) -> float:
+    """Median over rounds of the within-round ratio of throughputs."""
+    pairs = zip(runs[name], runs[baseline], strict=True)
+    return round(statistics.median(a["rps"] / b["rps"] for a, b in pairs), 3)
+
+
+def summary(runs: list[dict]) -> dict[str, float]:
+    return {"rps": median(runs, "rps"), "p50_ms": median(runs, "p50_ms"), "p99_ms": median(runs, "p99_ms")}
+
+
+def started(servers: list[Server]) -> list[Server]:
+    for server in servers:
+        server.start()
+    time.sleep(1)
+    return servers
+
+
+def write(name: str, data: dict) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    return path

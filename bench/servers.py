@@ -1,0 +1,81 @@
+"""Start and stop the servers under test on free loopback ports (one process group each)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self, timeout: float = 30) -> None:
+        self.port = free_port()
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        argv = [a.replace("{port}", str(self.port)) for a in self.argv]
+        # Output (the JSON access log) is discarded: a pipe nobody reads would block the workers.
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name}: exited with {self.proc.returncode} before answering")
+            try:
+                with urllib.request.urlopen(self.url, timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name}: no 200 on {self.url} within {timeout}s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+
+
+def service(name: str, workers: int, threads: int, metrics: bool = True, **extra: str) -> Server:
+    env = {"WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads),
+           "METRICS_ENABLED": "true" if metrics else "false", **extra}
+    if metrics:
+        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bench-metrics-")
+    return Server(name, [sys.executable, "-m", "service"], env)
+
+
+def hello(name: str, workers: int, threads: int) -> Server:
+    env = {"WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads), "METRICS_ENABLED": "false"}
+    return Server(name, [sys.executable, "-m", "bench.hello_wsgi"], env)
+
+
+def seed(name: str = "seed dev server") -> Server:
+    return Server(name, [sys.executable, "bench/seed_app.py", "{port}"])
