@@ -106,9 +106,14 @@ manifests: tools ## Re-render k8s/ from the chart (a chart test fails when they 
 
 # ---- cluster ---------------------------------------------------------------------------------
 
+.PHONY: node-image
+node-image: engine ## Build the kind node image locally (the air-gapped path; cached by content)
+	hack/build-k8s.sh
+	hack/node-image.sh
+
 .PHONY: cluster
-cluster: engine tools ## Create (or reuse) the kind cluster flask-service
-	if [[ "$(AIRGAP)" == 1 ]]; then hack/base-image.sh >/dev/null; fi
+cluster: engine tools ## Create (or reuse) the kind cluster flask-service (AIRGAP=1: local node image)
+	if [[ "$(AIRGAP)" == 1 ]]; then $(MAKE) --no-print-directory node-image base-image >/dev/null; fi
 	hack/cluster.sh up
 
 .PHONY: up
