@@ -66,13 +66,17 @@ lint: venv ## ruff and hadolint
 	$(VENV)/bin/hadolint Dockerfile
 
 .PHONY: test
-test: venv cluster ## Every tier: lint, unit, integration, container, chart, e2e (creates what it needs)
+test: venv cluster k8s-schemas ## Every tier: lint, unit, integration, container, chart, e2e (creates what it needs)
 	$(MAKE) lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: unit integration container chart e2e
 unit integration container chart e2e: venv ## One tier only: make unit | integration | container | chart | e2e
 	$(PY) -m pytest -m $@ $(PYTEST_ARGS)
+# What each tier needs besides Python.
+container: engine
+chart: tools k8s-schemas
+e2e: cluster
 
 # ---- engine, tools, images -----------------------------------------------------------------
 
@@ -99,6 +103,14 @@ image: engine ## Build flask-service:<version> (AIRGAP=1: FROM the local base; E
 	  --build-arg REVISION="$$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
 	  --build-arg SOURCE_URL="$(SOURCE_URL)" \
 	  .
+
+.PHONY: k8s-schemas
+k8s-schemas: ## Kubernetes API JSON schemas for the offline kubeconform test (go mod download; cached)
+	hack/k8s-schemas.sh
+
+.PHONY: chart-docs
+chart-docs: venv ## Regenerate chart/README.md's parameter table from values.yaml
+	$(PY) hack/chart-readme.py
 
 .PHONY: manifests
 manifests: tools ## Re-render k8s/ from the chart (a chart test fails when they drift)
