@@ -37,16 +37,8 @@ unset GOOS GOARCH
 
 log() { printf 'build-k8s: %s\n' "$*" >&2; }
 
-# has_version FILE EXPECTED ARGS...: true when FILE runs and prints EXPECTED.
-has_version() {
-  local file="$1" expected="$2"
-  shift 2
-  local out
-  [[ -x "${file}" ]] || return 1
-  # Captured first: `cmd | grep -q` fails under pipefail when grep exits before cmd has written all.
-  out="$("${file}" "$@" 2>&1)" || return 1
-  grep -qF -- "${expected}" <<<"${out}"
-}
+# shellcheck source=hack/lib.sh
+. "${here}/lib.sh"
 
 # timed NAME CMD...: run CMD and record how long it took in build-times.txt.
 timed() {
