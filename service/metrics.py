@@ -8,9 +8,11 @@ per-app registry is used. Requests are labelled by URL rule, so unknown paths sh
 from __future__ import annotations
 
 import os
+import re
+from timeit import default_timer
 
-from flask import Flask, Request
-from prometheus_client import CollectorRegistry
+from flask import Flask, Request, request
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_flask_exporter import PrometheusMetrics, choose_encoder
 
@@ -20,6 +22,10 @@ METRICS_PATH = "/metrics"
 UNMATCHED = "<unmatched>"
 # Probes and scrapes would drown the real traffic in the request metrics.
 EXCLUDED = [f"^{p}$" for p in (LIVENESS_PATH, READINESS_PATH, METRICS_PATH)]
+_EXCLUDED = re.compile("|".join(EXCLUDED))
+# Per-request state lives in the WSGI environ: one dict access instead of attributes on the request proxy.
+_START = "flask_service.metrics_start"
+_DONE = "flask_service.metrics_done"
 
 
 def path(req: Request) -> str:
@@ -50,17 +56,78 @@ class Metrics(PrometheusMetrics):
         return generate_latest(registry).decode("utf-8"), content_type
 
 
+def track_requests(app: Flask, registry: CollectorRegistry) -> None:
+    """The exporter's default request metrics (same names, help, labels, buckets, exclusions), leaner.
+
+    The exporter's own hooks were about a fifth of a request's time in the profile (the benchmark in
+    bench/): many lookups through the `request` proxy, one regex per excluded path, marker attributes
+    against double counting by per-view decorators this service does not use. Counts are unchanged.
+    """
+    duration = Histogram(
+        "flask_http_request_duration_seconds",
+        "Flask HTTP request duration in seconds",
+        ("method", "path", "status"),
+        registry=registry,
+    )
+    total = Counter(
+        "flask_http_request_total", "Total number of HTTP requests", ("method", "status"), registry=registry
+    )
+    exceptions = Counter(
+        "flask_http_request_exceptions_total",
+        "Total number of HTTP requests which resulted in an exception",
+        ("method", "status"),
+        registry=registry,
+    )
+
+    def record(req: Request, status: int) -> None:
+        environ = req.environ
+        if _DONE in environ:
+            return
+        environ[_DONE] = True
+        start = environ.get(_START)
+        if start is not None:
+            duration.labels(req.method, path(req), status).observe(max(default_timer() - start, 0))
+        total.labels(req.method, status).inc()
+
+    def before_request() -> None:
+        request.environ[_START] = default_timer()
+
+    def after_request(response):
+        req = request._get_current_object()
+        if not _EXCLUDED.match(req.path):
+            record(req, int(response.status_code))
+        return response
+
+    def teardown_request(exception=None) -> None:
+        # Only an exception that no error handler turned into a response arrives here.
+        if exception is None:
+            return
+        req = request._get_current_object()
+        if _EXCLUDED.match(req.path):
+            return
+        exceptions.labels(req.method, 500).inc()
+        record(req, 500)
+
+    app.before_request(before_request)
+    app.after_request(after_request)
+    app.teardown_request(teardown_request)
+
+
 def init_app(app: Flask) -> None:
     if not app.config["METRICS_ENABLED"]:
         return
+    registry = CollectorRegistry()  # one per app: the factory may run more than once per process
     metrics = Metrics(
         app,
         path=METRICS_PATH,
-        registry=CollectorRegistry(),  # one per app: the factory may run more than once per process
+        registry=registry,
         group_by=path,
         excluded_paths=EXCLUDED,
         default_labels={},
+        export_defaults=False,  # replaced by track_requests
     )
+    metrics.info("flask_exporter_info", "Information about the Prometheus Flask exporter", version=metrics.version)
+    track_requests(app, registry)
     metrics.info(
         "flask_service_app_info",
         "flask-service build information",
