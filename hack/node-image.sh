@@ -167,6 +167,8 @@ done
 	--change 'CMD []' \
 	"$builder" "$tag" >/dev/null
 "$DOCKER" tag "$tag" "$stable"
+# The stage image can only go once the container made from it is gone.
+"$DOCKER" rm -f -v "$builder" >/dev/null
 "$DOCKER" rmi "$stage" >/dev/null
 log "built $tag in $((SECONDS - start)) s ($("$DOCKER" image inspect --format '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
 echo "$tag"
