@@ -18,8 +18,10 @@ def main() -> None:
     names = list(http["configs"])
     rps = [http["configs"][n]["rps"] for n in names]
     p99 = [http["configs"][n]["p99_ms"] for n in names]
-    colours = ["tab:orange" if n == http["default"]["name"] else "tab:grey" if "service" not in n else "tab:blue"
-               for n in names]
+    colours = [
+        "tab:orange" if n == http["default"]["name"] else "tab:grey" if "service" not in n else "tab:blue"
+        for n in names
+    ]
 
     fig, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 5), gridspec_kw={"width_ratios": [3, 3, 2]})
     left.barh(names, rps, color=colours)
@@ -34,8 +36,12 @@ def main() -> None:
     goals = http["goals"]
     paced = http["paced_half_max"]
     labels = ["vs bare WSGI", "vs dev server / 4", "metrics on/off", "p99 half max / 5ms"]
-    values = [r["service_vs_bare_wsgi"], r["service_vs_dev_server"] / 4, metrics["ratio_on_vs_off"],
-              paced["p99_ms"] / goals["p99_ms_at_half_max"]]
+    values = [
+        r["service_vs_bare_wsgi"],
+        r["service_vs_dev_server"] / 4,
+        metrics["ratio_on_vs_off"],
+        paced["p99_ms"] / goals["p99_ms_at_half_max"],
+    ]
     right.bar(labels, values, color="tab:blue")
     right.axhline(goals["vs_bare_wsgi"], color="tab:red", linestyle="--", label="0.9 (goal vs bare WSGI)")
     right.axhline(1.0, color="black", linewidth=0.8)

@@ -24,8 +24,8 @@ def name(workers: int, threads: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--paced-seconds", type=float, default=5)
     args = parser.parse_args()
@@ -50,8 +50,13 @@ def main() -> None:
     data = {
         "benchmark": "http",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "method": {"rounds": args.rounds, "seconds": args.seconds, "connections": args.connections,
-                   "load": "wrk closed loop, interleaved rounds, medians", "path": "/"},
+        "method": {
+            "rounds": args.rounds,
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "load": "wrk closed loop, interleaved rounds, medians",
+            "path": "/",
+        },
         "default": {"workers": default[0], "threads": default[1], "name": service.name},
         "configs": {n: runner.summary(r) for n, r in runs.items()},
         "ratios": {
@@ -67,11 +72,15 @@ def main() -> None:
     print(f"\n{'config':30} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'x hello':>8} {'x seed':>8}")
     for n in runs:
         s = data["configs"][n]
-        print(f"{n:30} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} "
-              f"{runner.ratio(runs, n, hello.name):8.2f} {runner.ratio(runs, n, seed.name):8.2f}")
+        print(
+            f"{n:30} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} "
+            f"{runner.ratio(runs, n, hello.name):8.2f} {runner.ratio(runs, n, seed.name):8.2f}"
+        )
     p = data["paced_half_max"]
-    print(f"\n{service.name} paced at {p['target_rps']:.0f} rps (half max): "
-          f"p50 {p['p50_ms']:.2f} ms, p99 {p['p99_ms']:.2f} ms, {p['requests']} requests, {p['failures']} failures")
+    print(
+        f"\n{service.name} paced at {p['target_rps']:.0f} rps (half max): "
+        f"p50 {p['p50_ms']:.2f} ms, p99 {p['p99_ms']:.2f} ms, {p['requests']} requests, {p['failures']} failures"
+    )
     print(f"wrote {path.relative_to(runner.RESULTS.parent.parent)}")
 
 

@@ -12,8 +12,8 @@ from . import runner, servers
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
 
@@ -30,8 +30,14 @@ def main() -> None:
 
     data = {
         "benchmark": "metrics",
-        "method": {"rounds": args.rounds, "seconds": args.seconds, "connections": args.connections,
-                   "workers": Settings.workers, "threads": Settings.threads, "path": "/"},
+        "method": {
+            "rounds": args.rounds,
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "workers": Settings.workers,
+            "threads": Settings.threads,
+            "path": "/",
+        },
         "configs": {n: runner.summary(r) for n, r in runs.items()},
         "ratio_on_vs_off": runner.ratio(runs, on.name, off.name),
     }

@@ -39,8 +39,9 @@ class Server:
         env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
         argv = [a.replace("{port}", str(self.port)) for a in self.argv]
         # Output (the JSON access log) is discarded: a pipe nobody reads would block the workers.
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -65,8 +66,12 @@ class Server:
 
 
 def service(name: str, workers: int, threads: int, metrics: bool = True, **extra: str) -> Server:
-    env = {"WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads),
-           "METRICS_ENABLED": "true" if metrics else "false", **extra}
+    env = {
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "METRICS_ENABLED": "true" if metrics else "false",
+        **extra,
+    }
     if metrics:
         env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bench-metrics-")
     return Server(name, [sys.executable, "-m", "service"], env)
