@@ -53,6 +53,8 @@ lock: ## Regenerate the hashed locks from pyproject.toml (needs uv)
 	  --custom-compile-command "make lock" -o requirements.lock
 	uv pip compile pyproject.toml --extra test --generate-hashes --universal --python-version 3.11 -q \
 	  --custom-compile-command "make lock" -o requirements-dev.lock
+	uv pip compile pyproject.toml --extra test --extra bench --generate-hashes --universal --python-version 3.11 -q \
+	  --custom-compile-command "make lock" -o requirements-bench.lock
 
 .PHONY: run
 run: venv ## Serve on 127.0.0.1:5000 under gunicorn (no Docker)
@@ -144,6 +146,17 @@ down: ## Delete the kind cluster
 	hack/cluster.sh down
 
 # ---- benchmarks ------------------------------------------------------------------------------
+
+$(VENV)/.bench-installed: requirements-bench.lock | venv
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-bench.lock
+	touch $@
+
+.PHONY: bench
+bench: $(VENV)/.bench-installed ## HTTP and metrics-cost benchmarks on loopback (needs wrk: apt-get install wrk)
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(PY) -m bench.http_bench
+	$(PY) -m bench.metrics_bench
+	$(PY) -m bench.chart
 
 .PHONY: bench-image
 bench-image: engine ## Image size, cold build, one-file rebuild, start to first 200
