@@ -20,8 +20,9 @@ AIRGAP ?= 0
 DOCKER ?= $(if $(wildcard /usr/bin/docker),/usr/bin/docker,docker)
 export DOCKER
 export DOCKER_BUILDKIT := 1
-# Optional PEM of an extra CA (TLS-intercepting proxy): a build secret, never stored in the image.
-EXTRA_CA_FILE ?=
+# PEM of extra CAs for the image build (TLS-intercepting proxy): a build secret, never stored in the
+# image. By default the host's own bundle, so the build trusts what the host trusts.
+EXTRA_CA_FILE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 export EXTRA_CA_FILE
 IMAGE ?= flask-service
 VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' service/version.py)
