@@ -25,6 +25,9 @@ export DOCKER_BUILDKIT := 1
 EXTRA_CA_FILE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 export EXTRA_CA_FILE
 IMAGE ?= flask-service
+# Project-local skaffold settings: no update check, no telemetry (written by hack/install-tools.sh).
+export SKAFFOLD_CONFIG := $(CURDIR)/.tools/skaffold-config.yaml
+export SKAFFOLD_INTERACTIVE := false
 VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' service/version.py)
 SOURCE_URL ?= unknown
 ifeq ($(AIRGAP),1)
