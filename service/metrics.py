@@ -21,8 +21,7 @@ from .health import LIVENESS_PATH, READINESS_PATH
 METRICS_PATH = "/metrics"
 UNMATCHED = "<unmatched>"
 # Probes and scrapes would drown the real traffic in the request metrics.
-EXCLUDED = [f"^{p}$" for p in (LIVENESS_PATH, READINESS_PATH, METRICS_PATH)]
-_EXCLUDED = re.compile("|".join(EXCLUDED))
+_EXCLUDED = re.compile("|".join(f"^{re.escape(p)}$" for p in (LIVENESS_PATH, READINESS_PATH, METRICS_PATH)))
 # Per-request state lives in the WSGI environ: one dict access instead of attributes on the request proxy.
 _START = "flask_service.metrics_start"
 _DONE = "flask_service.metrics_done"
@@ -121,10 +120,7 @@ def init_app(app: Flask) -> None:
         app,
         path=METRICS_PATH,
         registry=registry,
-        group_by=path,
-        excluded_paths=EXCLUDED,
-        default_labels={},
-        export_defaults=False,  # replaced by track_requests
+        export_defaults=False,  # replaced by track_requests (labels by URL rule, skips _EXCLUDED)
     )
     metrics.info("flask_exporter_info", "Information about the Prometheus Flask exporter", version=metrics.version)
     track_requests(app, registry)

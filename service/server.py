@@ -37,17 +37,18 @@ def fresh(factory: AppFactory) -> AppFactory:
 
 
 class DrainingArbiter(Arbiter):
-    drain_flag: str = ""
-    shutdown_delay: float = 0.0
+    """The arbiter of a Server (self.app): its drain flag and the settings' shutdown delay."""
+
     _drain_deadline: float | None = None
 
     def handle_term(self):
-        if self._drain_deadline is not None or self.shutdown_delay <= 0:
+        delay = self.app.settings.shutdown_delay
+        if self._drain_deadline is not None or delay <= 0:
             raise StopIteration  # a second SIGTERM, or no delay wanted: stop now
-        with open(self.drain_flag, "w"):
+        with open(self.app.drain_flag, "w"):
             pass
-        self._drain_deadline = time.monotonic() + self.shutdown_delay
-        self.log.info("SIGTERM: draining for %.1fs before stopping", self.shutdown_delay)
+        self._drain_deadline = time.monotonic() + delay
+        self.log.info("SIGTERM: draining for %.1fs before stopping", delay)
 
     def manage_workers(self):
         # The main loop calls this at least once a second, which bounds the drain overshoot.
@@ -74,11 +75,8 @@ class Server(BaseApplication):
         return factory({**self.settings.flask_config(), "DRAIN_FLAG": self.drain_flag})
 
     def run(self):
-        arbiter = DrainingArbiter(self)
-        arbiter.drain_flag = self.drain_flag
-        arbiter.shutdown_delay = self.settings.shutdown_delay
         try:
-            arbiter.run()
+            DrainingArbiter(self).run()
         finally:
             if os.path.exists(self.drain_flag):
                 os.unlink(self.drain_flag)
