@@ -7,11 +7,15 @@ user would type. Every wait and every loop here is bounded in time.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import json
 import os
+import select
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +25,7 @@ from kubernetes.stream import portforward
 from tests.support.httpclient import Reply
 
 # The one place that names the cluster and the release (see also skaffold.yaml and k8s/).
-CONTEXT = os.environ.get("E2E_KUBE_CONTEXT", "kind-flask-service")
+CONTEXT = os.environ.get("E2E_KUBE_CONTEXT", f"kind-{os.environ.get('CLUSTER_NAME', 'flask-service')}")
 CLUSTER = CONTEXT.removeprefix("kind-")  # kind names its contexts kind-<cluster>
 NAMESPACE = os.environ.get("E2E_NAMESPACE", "default")
 RELEASE = "flask-service"
@@ -37,6 +41,10 @@ ROLLOUT_TIMEOUT = 240  # seconds; a cold pod start on a 2-core machine takes wel
 
 class KubeError(AssertionError):
     pass
+
+
+class BrokenConnectionError(KubeError):
+    """The connection failed before a whole response arrived (what proxies retry for idempotent requests)."""
 
 
 def tool_env() -> dict[str, str]:
@@ -162,7 +170,10 @@ def portforward_api() -> client.CoreV1Api:
 def pod_get(target: Target, path: str, timeout: float = 10) -> Reply:
     """One HTTP GET over a fresh PortForward to the pod: one port-forward per connection."""
     core = portforward_api()
-    pf = portforward(core.connect_get_namespaced_pod_portforward, target.pod, NAMESPACE, ports=str(target.port))
+    try:
+        pf = portforward(core.connect_get_namespaced_pod_portforward, target.pod, NAMESPACE, ports=str(target.port))
+    except Exception as error:  # the API server refused or lost the websocket: nothing was sent
+        raise BrokenConnectionError(f"port-forward to {target.pod}: {error!r}") from error
     conn = http.client.HTTPConnection("localhost", target.port, timeout=timeout)
     sock = pf.socket(target.port)
     sock.settimeout(timeout)
@@ -174,7 +185,76 @@ def pod_get(target: Target, path: str, timeout: float = 10) -> Reply:
         return Reply(response.status, dict(response.getheaders()), body)
     except (OSError, http.client.HTTPException) as error:
         channel = pf.error(target.port)
-        raise KubeError(f"GET {path} via port-forward to {target.pod}: {error!r}; error: {channel!r}") from error
+        what = f"GET {path} via port-forward to {target.pod}: {error!r}; error: {channel!r}"
+        raise BrokenConnectionError(what) from error
     finally:
         conn.close()
         pf.close()
+
+
+# --- What a user types: kubectl port-forward --------------------------------------------------------
+
+PORT_FORWARD_READY_TIMEOUT = 30
+
+
+@contextlib.contextmanager
+def kubectl_port_forward(resource: str, local_port: int, remote_port: int = SERVICE_PORT) -> Iterator[str]:
+    """`kubectl port-forward <resource> <local>:<remote>` until the block ends; yields the first line it printed."""
+    cmd = ["kubectl", "--context", CONTEXT, "--namespace", NAMESPACE]
+    cmd += ["port-forward", resource, f"{local_port}:{remote_port}"]
+    proc = subprocess.Popen(cmd, env=tool_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # kubectl prints "Forwarding from 127.0.0.1:<port> -> <port>" once it listens.
+        deadline = time.monotonic() + PORT_FORWARD_READY_TIMEOUT
+        line = ""
+        while f"127.0.0.1:{local_port}" not in line:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise KubeError(f"kubectl port-forward printed no forwarding line in {PORT_FORWARD_READY_TIMEOUT} s")
+            if not select.select([proc.stdout], [], [], remaining)[0]:
+                continue
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                raise KubeError(f"kubectl port-forward exited: {proc.stderr.read()}")
+        yield line
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+# --- Inside a pod: the gunicorn processes -------------------------------------------------------------
+
+# Run by the image's own Python: PID 1 is the gunicorn arbiter (exec-form entrypoint), its children are
+# the workers. Prints {pid: {ppid, rss_kb, pss_kb}}; the probe itself (ppid 0, from exec) is left out.
+_PROCESSES = """
+import json, os
+out = {}
+for pid in filter(str.isdigit, os.listdir('/proc')):
+    try:
+        ppid = int(open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1])
+        rollup = dict(l.split(':', 1) for l in open(f'/proc/{pid}/smaps_rollup') if ':' in l and 'kB' in l)
+    except (OSError, ValueError):
+        continue  # gone meanwhile
+    if int(pid) == 1 or ppid == 1:
+        out[pid] = {'ppid': ppid, 'rss_kb': int(rollup['Rss'].split()[0]), 'pss_kb': int(rollup['Pss'].split()[0])}
+print(json.dumps(out))
+"""
+
+
+def gunicorn_processes(pod: str) -> dict[int, dict[str, int]]:
+    """The arbiter (PID 1) and its workers in the pod's service container, with their memory."""
+    proc = kubectl("exec", pod, "-c", "flask-service", "--", "/opt/venv/bin/python", "-c", _PROCESSES, timeout=60)
+    return {int(pid): info for pid, info in json.loads(proc.stdout).items()}
+
+
+def worker_pids(pod: str) -> set[int]:
+    return {pid for pid, info in gunicorn_processes(pod).items() if info["ppid"] == 1}
+
+
+def kill_in_pod(pod: str, pid: int, signal_name: str = "SIGKILL") -> None:
+    code = f"import os, signal; os.kill({pid}, signal.{signal_name})"
+    kubectl("exec", pod, "-c", "flask-service", "--", "/opt/venv/bin/python", "-c", code, timeout=60)

@@ -1,11 +1,17 @@
-"""A bounded client that keeps requesting `/` through the API server while the test disrupts pods.
+"""Bounded load and a metrics watch for the disruption tests, both through the API server.
 
-It behaves like a Service-aware load balancer: before every request it reads the Service's ready
+Load behaves like a Service-aware load balancer: before every request it reads the Service's ready
 endpoints (as kube-proxy would) and opens a new port-forward to one of them. A pod that starts
 terminating leaves the ready endpoints first, and the chart's preStop sleep keeps it serving while
-that news travels, so a correct chart and server give zero failed requests.
+that news travels, so a correct chart and server give zero failed requests. With `retry_broken`, a
+request whose connection broke before a whole response arrived is sent once more, to a freshly chosen
+pod, as proxies do for idempotent requests (a killed process takes its in-flight requests with it);
+those retries are counted apart.
 
-Bounded twice: at most MAX_REQUESTS per worker and MAX_SECONDS overall, whatever the test does.
+CounterWatch scrapes /metrics of every ready pod once a second and records every sample of every
+counter and histogram, so a test can check that no series ever went down within a pod's life.
+
+Both are bounded twice: in requests or scrapes, and at MAX_SECONDS overall, whatever the test does.
 """
 
 from __future__ import annotations
@@ -13,65 +19,110 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from kubernetes import client
+from prometheus_client.parser import text_string_to_metric_families
 
-from .kube import KubeError, pod_get, ready_targets
+from .kube import BrokenConnectionError, KubeError, Target, pod_get, ready_targets
 
 MAX_REQUESTS = 3000
 MAX_SECONDS = 300
 WORKERS = 2
+SCRAPE_INTERVAL = 1.0
+MONOTONIC_SUFFIXES = ("_total", "_count", "_bucket", "_sum")  # durations are never negative, so _sum too
+
+
+class BadStatusError(KubeError):
+    pass
 
 
 @dataclass
 class LoadResult:
     ok: int = 0
     failures: list[str] = field(default_factory=list)
+    retried: list[str] = field(default_factory=list)
     pods: Counter = field(default_factory=Counter)
-    headings: Counter = field(default_factory=Counter)
+
+    def report(self) -> str:
+        total = self.ok + len(self.failures)
+        return f"{len(self.failures)} failed of {total}: {self.failures[:5]}; retried {len(self.retried)}"
 
 
-class Load:
-    def __init__(self, api: client.ApiClient, expect_text: str | None = None):
+class _Bounded:
+    """A few daemon threads running `_work` until stop() or MAX_SECONDS."""
+
+    threads = 1
+
+    def __init__(self, api: client.ApiClient):
         self.core = client.CoreV1Api(api)
         self.discovery = client.DiscoveryV1Api(api)
-        self.expect_text = expect_text
-        self.result = LoadResult()
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._rr = itertools.count()
-        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(WORKERS)]
+        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(self.threads)]
         self._deadline = 0.0
 
-    def __enter__(self) -> Load:
+    def __enter__(self):
         self._deadline = time.monotonic() + MAX_SECONDS
         for t in self._threads:
             t.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.stop()
+        self._halt()
 
-    def stop(self) -> LoadResult:
+    def _halt(self) -> None:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=30)
+
+    def _running(self) -> bool:
+        return not self._stop.is_set() and time.monotonic() < self._deadline
+
+    def _work(self) -> None:
+        raise NotImplementedError
+
+
+class Load(_Bounded):
+    threads = WORKERS
+
+    def __init__(self, api: client.ApiClient, retry_broken: bool = False):
+        super().__init__(api)
+        self.retry_broken = retry_broken
+        self.result = LoadResult()
+        self._rr = itertools.count()
+
+    def stop(self) -> LoadResult:
+        self._halt()
         return self.result
+
+    def _target(self) -> Target:
+        targets = ready_targets(self.core, self.discovery)
+        if not targets:
+            raise KubeError("the Service has no ready endpoint")
+        return targets[next(self._rr) % len(targets)]
+
+    def _get(self) -> Target:
+        target = self._target()
+        reply = pod_get(target, "/")
+        if reply.status != 200:
+            raise BadStatusError(f"status {reply.status} from {target.pod}")
+        return target
 
     def _work(self) -> None:
         for _ in range(MAX_REQUESTS):
-            if self._stop.is_set() or time.monotonic() > self._deadline:
+            if not self._running():
                 return
             try:
-                targets = ready_targets(self.core, self.discovery)
-                if not targets:
-                    raise KubeError("the Service has no ready endpoint")
-                target = targets[next(self._rr) % len(targets)]
-                reply = pod_get(target, "/")
-                if reply.status != 200:
-                    raise KubeError(f"status {reply.status} from {target.pod}")
+                try:
+                    target = self._get()
+                except BrokenConnectionError as error:
+                    if not self.retry_broken:
+                        raise
+                    with self._lock:
+                        self.result.retried.append(f"{time.strftime('%X')} {error!r}"[:500])
+                    target = self._get()
             except Exception as error:  # every kind of failure is a failed request, recorded with its cause
                 with self._lock:
                     self.result.failures.append(f"{time.strftime('%X')} {error!r}"[:500])
@@ -79,5 +130,50 @@ class Load:
             with self._lock:
                 self.result.ok += 1
                 self.result.pods[target.pod] += 1
-                if self.expect_text is not None:
-                    self.result.headings[self.expect_text in reply.body] += 1
+
+
+def counter_samples(metrics_text: str) -> dict[tuple, float]:
+    """Every sample of every counter and histogram, keyed by name and labels."""
+    samples = {}
+    for family in text_string_to_metric_families(metrics_text):
+        if family.type not in ("counter", "histogram"):
+            continue
+        for s in family.samples:
+            if s.name.endswith(MONOTONIC_SUFFIXES):
+                samples[(s.name, *sorted(s.labels.items()))] = s.value
+    return samples
+
+
+class CounterWatch(_Bounded):
+    def __init__(self, api: client.ApiClient):
+        super().__init__(api)
+        self.scrapes: dict[str, list[dict[tuple, float]]] = defaultdict(list)
+
+    def stop(self) -> dict[str, list[dict[tuple, float]]]:
+        self._halt()
+        return self.scrapes
+
+    def _work(self) -> None:
+        for _ in range(int(MAX_SECONDS / SCRAPE_INTERVAL)):
+            if not self._running():
+                return
+            try:
+                for target in ready_targets(self.core, self.discovery):
+                    samples = counter_samples(pod_get(target, "/metrics").body)
+                    with self._lock:
+                        self.scrapes[target.pod].append(samples)
+            except KubeError:
+                pass  # a pod that is going away: its series simply end here
+            self._stop.wait(SCRAPE_INTERVAL)
+
+    def decreases(self) -> list[str]:
+        """Series that went down between two scrapes of the same pod (Prometheus would see a reset)."""
+        found = []
+        for pod, scrapes in self.scrapes.items():
+            for before, after in itertools.pairwise(scrapes):
+                for key, value in before.items():
+                    if key in after and after[key] < value:
+                        found.append(f"{pod} {key}: {value} -> {after[key]}")
+                    elif key not in after:
+                        found.append(f"{pod} {key}: {value} -> gone")
+        return found

@@ -1,21 +1,36 @@
-"""Availability while pods are replaced: a rolling upgrade and a pod deletion under a bounded load.
+"""Availability while pods and processes are replaced, under a bounded load, with two replicas.
 
-Both tests change the release and get it back at its previous revision afterwards (restore_release).
+Each fault runs between a few seconds of load before and after it: a rolling upgrade, a
+`kubectl rollout restart`, a pod deletion, and a gunicorn worker killed with SIGKILL. None may fail a
+request, and no counter or histogram series of any pod may ever go down (Prometheus would read a
+reset and invent a rate). Tests that change the release get it back afterwards (restore_release).
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
-from .kube import INSTANCE_SELECTOR, NAMESPACE, RELEASE, helm, pod_get, ready_targets, wait_rollout, wait_until
-from .load import Load
+import pytest
 
-SETTLE_SECONDS = 3  # load keeps running this long after the change is complete
+from .kube import (
+    INSTANCE_SELECTOR,
+    NAMESPACE,
+    RELEASE,
+    helm,
+    kill_in_pod,
+    kubectl,
+    pod_get,
+    ready_targets,
+    wait_rollout,
+    wait_until,
+    worker_pids,
+)
+from .load import CounterWatch, Load
 
-
-def failure_report(result) -> str:
-    return f"{len(result.failures)} failed of {result.ok + len(result.failures)}: {result.failures[:5]}"
+SETTLE_SECONDS = 3  # load keeps running this long before and after each fault
+MIN_REQUESTS = 10  # below this the load means nothing
 
 
 def serving_pods(core) -> set[str]:
@@ -23,48 +38,101 @@ def serving_pods(core) -> set[str]:
     return {p.metadata.name for p in pods.items if p.metadata.deletion_timestamp is None}
 
 
-def test_rolling_upgrade_under_load_loses_no_request(api, core, apps, discovery, restore_release):
+@pytest.fixture(scope="module")
+def two_replicas(release, apps):
+    revision = json.loads(helm("status", RELEASE, "-o", "json").stdout)["version"]
+    helm("upgrade", RELEASE, "chart", "--reuse-values", "--set", "replicaCount=2")
+    wait_rollout(apps)
+    yield
+    helm("rollback", RELEASE, str(revision), "--wait", "--timeout", "4m", timeout=300)
+    wait_rollout(apps)
+
+
+def under_load(api, fault, retry_broken: bool = False):
+    """Run `fault()` inside SETTLE_SECONDS of load on each side; check requests and counters."""
+    with CounterWatch(api) as watch, Load(api, retry_broken=retry_broken) as load:
+        time.sleep(SETTLE_SECONDS)
+        fault()
+        time.sleep(SETTLE_SECONDS)
+        result = load.stop()
+        scrapes = watch.stop()
+    print(f"{fault.__name__}: {result.ok} requests by {dict(result.pods)}, retried {len(result.retried)}")
+    assert not result.failures, result.report()
+    assert result.ok >= MIN_REQUESTS, f"too little load to mean anything: {result.ok} requests"
+    assert not watch.decreases(), watch.decreases()[:10]
+    return result, scrapes
+
+
+def test_rolling_upgrade_loses_no_request(api, core, apps, discovery, two_replicas, restore_release):
     heading = f"Rolled out {uuid.uuid4().hex[:8]}"
     old_pods = serving_pods(core)
 
-    with Load(api) as load:
-        time.sleep(SETTLE_SECONDS)
+    def rolling_upgrade():
         # A new heading changes the ConfigMap, so its checksum annotation, so the pod template.
         helm("upgrade", RELEASE, "chart", "--reuse-values", "--set-string", f"config.welcomeHeading={heading}")
         wait_rollout(apps)
-        time.sleep(SETTLE_SECONDS)
-        result = load.stop()
 
+    result, _ = under_load(api, rolling_upgrade)
     new_pods = serving_pods(core)
-    print(f"rolling upgrade: {result.ok} requests served by {dict(result.pods)}")
-    assert not result.failures, failure_report(result)
     assert new_pods.isdisjoint(old_pods), "the upgrade did not replace the pods"
-    served_by = set(result.pods)
-    assert served_by & old_pods and served_by & new_pods, f"load did not span the rollout: {result.pods}"
+    assert set(result.pods) & old_pods and set(result.pods) & new_pods, f"load did not span it: {result.pods}"
     for target in ready_targets(core, discovery):
         assert f"<h1>{heading}</h1>" in pod_get(target, "/").body
 
 
-def test_pod_deletion_with_two_replicas_loses_no_request(api, core, apps, restore_release):
-    helm("upgrade", RELEASE, "chart", "--reuse-values", "--set", "replicaCount=2")
-    wait_rollout(apps)
+def test_rollout_restart_loses_no_request(api, core, apps, two_replicas):
+    old_pods = serving_pods(core)
+
+    def rollout_restart():
+        kubectl("rollout", "restart", f"deployment/{RELEASE}")
+        wait_rollout(apps)
+
+    result, _ = under_load(api, rollout_restart)
+    new_pods = serving_pods(core)
+    assert len(new_pods) == 2 and new_pods.isdisjoint(old_pods), f"not every pod was replaced: {new_pods}"
+    assert set(result.pods) & old_pods and set(result.pods) & new_pods, f"load did not span it: {result.pods}"
+
+
+def test_pod_deletion_loses_no_request(api, core, apps, two_replicas):
     pods = sorted(serving_pods(core))
     assert len(pods) == 2
 
-    with Load(api) as load:
-        time.sleep(SETTLE_SECONDS)
+    def pod_deletion():
         core.delete_namespaced_pod(pods[0], NAMESPACE)
-        # Back to two available replicas, the deleted pod gone for good.
         wait_until(
             "the deleted pod to be replaced",
             lambda: None if pods[0] not in serving_pods(core) and len(serving_pods(core)) == 2 else "replacing",
             timeout=180,
         )
         wait_rollout(apps)
-        time.sleep(SETTLE_SECONDS)
-        result = load.stop()
 
-    assert not result.failures, failure_report(result)
-    print(f"pod deletion: {result.ok} requests served by {dict(result.pods)}")
+    result, _ = under_load(api, pod_deletion)
     assert pods[1] in result.pods, f"load never reached the surviving pod: {result.pods}"
-    assert result.ok >= 10, f"too little load to mean anything: {result.ok} requests"
+
+
+def test_worker_kill_loses_no_request_and_no_count(api, core, two_replicas):
+    pod = sorted(serving_pods(core))[0]
+    restarts = core.read_namespaced_pod(pod, NAMESPACE).status.container_statuses[0].restart_count
+    workers = worker_pids(pod)
+    assert len(workers) >= 2, f"expected several gunicorn workers in {pod}: {workers}"
+    victim = min(workers)
+
+    def worker_kill():
+        kill_in_pod(pod, victim, "SIGKILL")
+        # The arbiter forks a replacement; the pod itself stays.
+        wait_until(
+            "the arbiter to replace the killed worker",
+            lambda: None if len(now := worker_pids(pod)) == len(workers) and victim not in now else now,
+            timeout=60,
+        )
+
+    # SIGKILL takes the killed worker's in-flight request with it: retried once, as a proxy would.
+    result, scrapes = under_load(api, worker_kill, retry_broken=True)
+    assert result.pods[pod] >= MIN_REQUESTS // 2, f"load barely reached {pod}: {result.pods}"
+    status = core.read_namespaced_pod(pod, NAMESPACE).status.container_statuses[0]
+    assert status.restart_count == restarts, "the container restarted: the arbiter should have absorbed it"
+    # The killed worker's counts survive it: served requests only ever add up.
+    series = [s for s in scrapes[pod] if s]
+    assert len(series) >= 2 * SETTLE_SECONDS, f"too few scrapes of {pod} to span the kill: {len(series)}"
+    key = ("flask_http_request_total", ("method", "GET"), ("status", "200"))
+    assert series[-1][key] > series[0][key]
