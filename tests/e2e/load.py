@@ -147,9 +147,10 @@ def counter_samples(metrics_text: str) -> dict[tuple, float]:
 class CounterWatch(_Bounded):
     def __init__(self, api: client.ApiClient):
         super().__init__(api)
-        self.scrapes: dict[str, list[dict[tuple, float]]] = defaultdict(list)
+        self.scrapes: dict[str, list[tuple[float, dict[tuple, float]]]] = defaultdict(list)
 
-    def stop(self) -> dict[str, list[dict[tuple, float]]]:
+    def stop(self) -> dict[str, list[tuple[float, dict[tuple, float]]]]:
+        """Per pod, (time.monotonic() of the scrape, samples) in order."""
         self._halt()
         return self.scrapes
 
@@ -161,7 +162,7 @@ class CounterWatch(_Bounded):
                 for target in ready_targets(self.core, self.discovery):
                     samples = counter_samples(pod_get(target, "/metrics").body)
                     with self._lock:
-                        self.scrapes[target.pod].append(samples)
+                        self.scrapes[target.pod].append((time.monotonic(), samples))
             except KubeError:
                 pass  # a pod that is going away: its series simply end here
             self._stop.wait(SCRAPE_INTERVAL)
@@ -170,7 +171,7 @@ class CounterWatch(_Bounded):
         """Series that went down between two scrapes of the same pod (Prometheus would see a reset)."""
         found = []
         for pod, scrapes in self.scrapes.items():
-            for before, after in itertools.pairwise(scrapes):
+            for (_, before), (_, after) in itertools.pairwise(scrapes):
                 for key, value in before.items():
                     if key in after and after[key] < value:
                         found.append(f"{pod} {key}: {value} -> {after[key]}")

@@ -17,7 +17,15 @@ from pathlib import Path
 
 from tests.support.httpclient import free_port
 
-from .kube import INSTANCE_SELECTOR, NAMESPACE, RELEASE, SERVICE, gunicorn_processes, kubectl_port_forward
+from .kube import (
+    INSTANCE_SELECTOR,
+    NAMESPACE,
+    RELEASE,
+    SERVICE,
+    gunicorn_processes,
+    kubectl_port_forward,
+    wait_rollout,
+)
 
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "300"))
 SOAK_RPS = float(os.environ.get("SOAK_RPS", "100"))
@@ -87,10 +95,15 @@ def memory_mb(pod: str) -> dict[str, float]:
 
 def restart_counts(core) -> dict[str, int]:
     pods = core.list_namespaced_pod(NAMESPACE, label_selector=f"{INSTANCE_SELECTOR},app.kubernetes.io/name={RELEASE}")
-    return {p.metadata.name: sum(c.restart_count for c in p.status.container_statuses or []) for p in pods.items}
+    return {
+        p.metadata.name: sum(c.restart_count for c in p.status.container_statuses or [])
+        for p in pods.items
+        if p.metadata.deletion_timestamp is None
+    }
 
 
-def test_soak_through_kubectl_port_forward(release, core):
+def test_soak_through_kubectl_port_forward(release, core, apps):
+    wait_rollout(apps)  # an earlier test may have left pods terminating
     pods = restart_counts(core)
     assert pods, "no pod to soak"
     port = free_port()
