@@ -78,15 +78,25 @@ def track_requests(app: Flask, registry: CollectorRegistry) -> None:
         registry=registry,
     )
 
+    # labels() converts, validates and looks up under a lock on every call; the children it returns are
+    # the same objects each time, so they are kept per label tuple (bounded: methods x rules x statuses,
+    # as the metrics themselves are).
+    durations: dict[tuple, object] = {}
+    totals: dict[tuple, object] = {}
+
     def record(req: Request, status: int) -> None:
         environ = req.environ
         if _DONE in environ:
             return
         environ[_DONE] = True
         start = environ.get(_START)
+        method = req.method
         if start is not None:
-            duration.labels(req.method, path(req), status).observe(max(default_timer() - start, 0))
-        total.labels(req.method, status).inc()
+            key = (method, path(req), status)
+            child = durations.get(key) or durations.setdefault(key, duration.labels(*key))
+            child.observe(max(default_timer() - start, 0))
+        key = (method, status)
+        (totals.get(key) or totals.setdefault(key, total.labels(*key))).inc()
 
     def before_request() -> None:
         request.environ[_START] = default_timer()
