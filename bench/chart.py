@@ -1,4 +1,8 @@
-"""Draw bench/results/http.json and metrics.json as one PNG (bench/results/bench.png)."""
+"""Draw bench/results/http.json and metrics.json as one PNG (bench/results/bench.png).
+
+One function per panel, each drawing on the axes it is given: a new panel is a new function and an
+entry in PANELS.
+"""
 
 from __future__ import annotations
 
@@ -8,51 +12,74 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: files only
 import matplotlib.pyplot as plt  # after the backend choice
+from matplotlib import ticker
 
 from .runner import RESULTS
+
+BASELINES = {"bare WSGI hello": "tab:grey", "naive Flask + exporter": "tab:green", "seed dev server": "tab:brown"}
+
+
+def colours(http: dict) -> list[str]:
+    default = http["default"]["name"]
+    return [BASELINES.get(n, "tab:orange" if n == default else "tab:blue") for n in http["configs"]]
+
+
+def throughput(ax, http: dict, metrics: dict) -> None:
+    names = list(http["configs"])
+    ax.barh(names, [http["configs"][n]["rps"] for n in names], color=colours(http))
+    ax.set_xlabel("requests/s (wrk, closed loop)")
+    ax.set_title("orange: default; blue: sweep; others: baselines", fontsize=9)
+    ax.invert_yaxis()
+
+
+def p99_at_max(ax, http: dict, metrics: dict) -> None:
+    names = list(http["configs"])
+    ax.barh(names, [http["configs"][n]["p99_ms"] for n in names], color=colours(http))
+    ax.set_xlabel("p99 ms at maximum rate")
+    ax.invert_yaxis()
+    ax.set_yticklabels([])
+
+
+def ratios(ax, http: dict, metrics: dict) -> None:
+    r = http["ratios"]
+    goals = http["goals"]
+    paced = http["paced_half_max"]
+    bars = {
+        "service / bare WSGI": (r["service_vs_bare_wsgi"], "tab:orange"),
+        "naive / bare WSGI": (r["naive_vs_bare_wsgi"], "tab:green"),
+        "service / naive": (r["service_vs_naive"], "tab:orange"),
+        "service / dev server / 4": (r["service_vs_dev_server"] / goals["vs_dev_server"], "tab:orange"),
+        "metrics on / off": (metrics["ratio_on_vs_off"], "tab:orange"),
+        "service p99 half max / 5 ms": (paced["service"]["p99_ms_median"] / goals["p99_ms_at_half_max"], "tab:orange"),
+        "hello p99 same rate / 5 ms": (paced["bare_wsgi"]["p99_ms_median"] / goals["p99_ms_at_half_max"], "tab:grey"),
+    }
+    labels = list(bars)
+    values = [v for v, _ in bars.values()]
+    ax.barh(labels, values, color=[c for _, c in bars.values()])
+    ax.axvline(goals["vs_bare_wsgi"], color="tab:red", linestyle="--", label="0.9 (goal vs bare WSGI)")
+    ax.axvline(1.0, color="black", linewidth=0.8, label="1.0 (other goals; p99: lower is better)")
+    for y, v in enumerate(values):
+        ax.text(v, y, f" {v:.2f}", va="center", fontsize=8)
+    ax.set_xscale("log")  # a p99 far over its goal must not flatten the other bars
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.set_title(f"same-run ratios (log); paced at {paced['target_rps']:.0f} rps", fontsize=9)
+    ax.invert_yaxis()
+    ax.legend(fontsize=7, loc="lower right")
+
+
+PANELS = [(throughput, 3), (p99_at_max, 2), (ratios, 3)]  # (panel, relative width)
 
 
 def main() -> None:
     http = json.loads((RESULTS / "http.json").read_text())
     metrics = json.loads((RESULTS / "metrics.json").read_text())
-    names = list(http["configs"])
-    rps = [http["configs"][n]["rps"] for n in names]
-    p99 = [http["configs"][n]["p99_ms"] for n in names]
-    colours = [
-        "tab:orange" if n == http["default"]["name"] else "tab:grey" if "service" not in n else "tab:blue"
-        for n in names
-    ]
-
-    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 5), gridspec_kw={"width_ratios": [3, 3, 2]})
-    left.barh(names, rps, color=colours)
-    left.set_xlabel("requests/s (wrk, closed loop; orange = default)")
-    left.invert_yaxis()
-    middle.barh(names, p99, color=colours)
-    middle.set_xlabel("p99 ms at maximum rate")
-    middle.invert_yaxis()
-    middle.set_yticklabels([])
-
-    r = http["ratios"]
-    goals = http["goals"]
-    paced = http["paced_half_max"]
-    labels = ["vs bare WSGI", "vs dev server / 4", "metrics on/off", "p99 half max / 5ms"]
-    values = [
-        r["service_vs_bare_wsgi"],
-        r["service_vs_dev_server"] / 4,
-        metrics["ratio_on_vs_off"],
-        paced["p99_ms"] / goals["p99_ms_at_half_max"],
-    ]
-    right.bar(labels, values, color="tab:blue")
-    right.axhline(goals["vs_bare_wsgi"], color="tab:red", linestyle="--", label="0.9 (goal vs bare WSGI)")
-    right.axhline(1.0, color="black", linewidth=0.8)
-    for x, v in enumerate(values):
-        right.text(x, v, f"{v:.2f}", ha="center", va="bottom")
-    right.set_yscale("log")  # a p99 far over its goal must not flatten the other bars
-    right.set_title("ratios, log scale (goals at 1.0; p99: lower is better)", fontsize=9)
-    right.tick_params(axis="x", labelrotation=30)
-    right.legend(fontsize=8)
-
-    fig.suptitle(f"flask-service on {http['machine']['cpus']} cores, loopback; same-run baselines")
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(17, 5.5), gridspec_kw={"width_ratios": [w for _, w in PANELS]})
+    for ax, (panel, _) in zip(axes, PANELS, strict=True):
+        panel(ax, http, metrics)
+    busy = http["machine"].get("busy_cpus_before")
+    load = f"; rest of the machine busy: {busy} CPUs before the run" if busy is not None else ""
+    fig.suptitle(f"flask-service on {http['machine']['cpus']} cores, loopback; same-run baselines{load}")
     fig.tight_layout()
     path = RESULTS / "bench.png"
     fig.savefig(path, dpi=80)

@@ -1,7 +1,8 @@
-"""Throughput and latency on loopback: the service vs a bare WSGI hello under the same gunicorn config vs
-the seed's Flask development server, plus a sweep of worker class/count, plus p99 at half the maximum rate.
+"""Throughput and latency on loopback: the service vs a bare WSGI hello and a naive Flask + exporter app,
+both under the same gunicorn config, vs the seed's Flask development server; a sweep of worker
+class/count; p99 at half the service's maximum rate, with the bare hello paced at the same rate.
 
-Needs wrk (Debian package `wrk`). Bounded: every wrk run lasts SECONDS with CONNECTIONS connections; the
+Needs wrk (Debian package `wrk`). Bounded: every wrk run lasts SECONDS with CONNECTIONS connections; each
 paced run sends at most rate x PACED_SECONDS requests. Loopback only.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 
 from . import load, runner, servers
 
@@ -22,11 +24,28 @@ def name(workers: int, threads: int) -> str:
     return f"service {workers}w {kind}"
 
 
+def paced(targets: list[servers.Server], rate: float, rounds: int, seconds: float) -> dict[str, dict]:
+    """Each target paced at the same rate, interleaved; per target the round with the median p99."""
+    runs: dict[str, list[dict]] = {t.name: [] for t in targets}
+    for number in range(rounds):
+        for target in targets:
+            result = load.paced(target.url, rate, seconds)
+            runs[target.name].append(result)
+            print(f"  paced {number + 1}/{rounds} {target.name:28} p99 {result['p99_ms']:7.2f} ms", flush=True)
+    out = {}
+    for target, results in runs.items():
+        p99 = statistics.median(r["p99_ms"] for r in results)
+        middle = min(results, key=lambda r: abs(r["p99_ms"] - p99))
+        out[target] = {**{k: round(v, 3) for k, v in middle.items()}, "p99_ms_median": round(p99, 3)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--paced-rounds", type=int, default=3)
     parser.add_argument("--paced-seconds", type=float, default=5)
     args = parser.parse_args()
 
@@ -36,51 +55,65 @@ def main() -> None:
     under_test = [servers.service(name(w, t), w, t) for w, t in SWEEP]
     service = next(s for s in under_test if s.name == name(*default))
     hello = servers.hello("bare WSGI hello", *default)
+    naive = servers.naive("naive Flask + exporter", *default)
     seed = servers.seed()
-    everything = [*under_test, hello, seed]
+    everything = [*under_test, hello, naive, seed]
+    busy = runner.busy_cpus()
+    print(f"rest of the machine busy: {busy} CPUs", flush=True)
     try:
         runner.started(everything)
         runs = runner.measure(everything, args.rounds, args.seconds, args.connections)
         half = runner.median(runs[service.name], "rps") / 2
-        paced = load.paced(service.url, half, args.paced_seconds)
+        latency = paced([service, hello], half, args.paced_rounds, args.paced_seconds)
     finally:
         for server in everything:
             server.stop()
 
     data = {
         "benchmark": "http",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "busy_cpus_before": busy},
         "method": {
             "rounds": args.rounds,
             "seconds": args.seconds,
             "connections": args.connections,
             "load": "wrk closed loop, interleaved rounds, medians",
+            "paced": load.PACED_METHOD,
+            "paced_rounds": args.paced_rounds,
+            "paced_seconds": args.paced_seconds,
             "path": "/",
         },
         "default": {"workers": default[0], "threads": default[1], "name": service.name},
         "configs": {n: runner.summary(r) for n, r in runs.items()},
         "ratios": {
             "service_vs_bare_wsgi": runner.ratio(runs, service.name, hello.name),
+            "service_vs_naive": runner.ratio(runs, service.name, naive.name),
             "service_vs_dev_server": runner.ratio(runs, service.name, seed.name),
+            "naive_vs_bare_wsgi": runner.ratio(runs, naive.name, hello.name),
+            "naive_vs_dev_server": runner.ratio(runs, naive.name, seed.name),
             "sweep_vs_bare_wsgi": {s.name: runner.ratio(runs, s.name, hello.name) for s in under_test},
         },
-        "paced_half_max": {k: round(v, 3) for k, v in paced.items()},
+        "paced_half_max": {
+            "target_rps": round(half, 1),
+            "service": latency[service.name],
+            "bare_wsgi": latency[hello.name],
+        },
         "goals": {"vs_bare_wsgi": 0.9, "vs_dev_server": 4.0, "p99_ms_at_half_max": 5.0},
     }
     path = runner.write("http", data)
 
-    print(f"\n{'config':30} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'x hello':>8} {'x seed':>8}")
+    print(f"\n{'config':30} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'x hello':>8} {'x naive':>8} {'x seed':>8}")
     for n in runs:
         s = data["configs"][n]
         print(
-            f"{n:30} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} "
-            f"{runner.ratio(runs, n, hello.name):8.2f} {runner.ratio(runs, n, seed.name):8.2f}"
+            f"{n:30} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} {runner.ratio(runs, n, hello.name):8.2f} "
+            f"{runner.ratio(runs, n, naive.name):8.2f} {runner.ratio(runs, n, seed.name):8.2f}"
         )
-    p = data["paced_half_max"]
-    print(
-        f"\n{service.name} paced at {p['target_rps']:.0f} rps (half max): "
-        f"p50 {p['p50_ms']:.2f} ms, p99 {p['p99_ms']:.2f} ms, {p['requests']} requests, {p['failures']} failures"
-    )
+    print(f"\npaced at {half:.0f} rps (half the max of {service.name}), median p99 over {args.paced_rounds} rounds:")
+    for n, p in latency.items():
+        print(
+            f"  {n:28} p50 {p['p50_ms']:.2f} ms, p99 {p['p99_ms_median']:.2f} ms, {p['requests']} requests, "
+            f"{p['failures']} failures, client {p['client_cpu_us_per_request']:.0f} µs CPU/request"
+        )
     print(f"wrote {path.relative_to(runner.RESULTS.parent.parent)}")
 
 

@@ -4,6 +4,7 @@ hits all of them alike; figures are medians over rounds and ratios are taken wit
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -39,6 +40,19 @@ def ratio(runs: dict[str, list[dict]], name: str, baseline: str) -> float:
 
 def summary(runs: list[dict]) -> dict[str, float]:
     return {"rps": median(runs, "rps"), "p50_ms": median(runs, "p50_ms"), "p99_ms": median(runs, "p99_ms")}
+
+
+def busy_cpus(seconds: float = 3) -> float:
+    """CPUs' worth of work the rest of the machine is doing (from /proc/stat), before the servers start."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # all, idle + iowait
+
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    return round((1 - (idle1 - idle0) / (total1 - total0)) * os.cpu_count(), 2)
 
 
 def started(servers: list[Server]) -> list[Server]:

@@ -65,7 +65,8 @@ class Server:
                 self.proc.wait(5)
 
 
-def service(name: str, workers: int, threads: int, metrics: bool = True, **extra: str) -> Server:
+def gunicorn(name: str, module: str, workers: int, threads: int, metrics: bool, **extra: str) -> Server:
+    """`python -m module` where module runs an app under the service's gunicorn config (service.__main__)."""
     env = {
         "WEB_CONCURRENCY": str(workers),
         "GUNICORN_THREADS": str(threads),
@@ -74,12 +75,19 @@ def service(name: str, workers: int, threads: int, metrics: bool = True, **extra
     }
     if metrics:
         env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bench-metrics-")
-    return Server(name, [sys.executable, "-m", "service"], env)
+    return Server(name, [sys.executable, "-m", module], env)
+
+
+def service(name: str, workers: int, threads: int, metrics: bool = True, **extra: str) -> Server:
+    return gunicorn(name, "service", workers, threads, metrics, **extra)
 
 
 def hello(name: str, workers: int, threads: int) -> Server:
-    env = {"WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads), "METRICS_ENABLED": "false"}
-    return Server(name, [sys.executable, "-m", "bench.hello_wsgi"], env)
+    return gunicorn(name, "bench.hello_wsgi", workers, threads, metrics=False)
+
+
+def naive(name: str, workers: int, threads: int) -> Server:
+    return gunicorn(name, "bench.naive_app", workers, threads, metrics=True)
 
 
 def seed(name: str = "seed dev server") -> Server:
