@@ -58,6 +58,11 @@ def options(settings: Settings) -> dict[str, object]:
         "logger_class": "service.logs.GunicornLogger",
         # The control socket wants a writable HOME; the pods have a read-only root filesystem.
         "control_socket_disable": True,
+        # gunicorn takes SCRIPT_NAME and PATH_INFO headers from 127.0.0.1 by default, and kubectl
+        # port-forward and sidecars connect from there, relaying the client's headers: a client could move
+        # the app's root, or get a 500 naming a SCRIPT_NAME the path does not start with. No proxy in
+        # front of the service sets them, so none is taken (with header_map "drop" they are ignored).
+        "forwarder_headers": "",
         "proc_name": "flask-service",
         "child_exit": child_exit,
     }

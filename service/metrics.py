@@ -51,8 +51,20 @@ class Metrics(PrometheusMetrics):
             MultiProcessCollector(registry)
         if names:
             registry = registry.restricted_registry(names)
-        generate_latest, content_type = choose_encoder(accept_header)
+        generate_latest, content_type = encoder(accept_header)
         return generate_latest(registry).decode("utf-8"), content_type
+
+
+def encoder(accept_header: str | None):
+    """The exposition format the Accept header asks for; the default one when its version is not a number.
+
+    prometheus_client compares the version's parts with integers, so `version=abc` raised TypeError (a 500);
+    a header it cannot read otherwise already gets the default format.
+    """
+    try:
+        return choose_encoder(accept_header)
+    except TypeError:
+        return choose_encoder(None)
 
 
 def track_requests(app: Flask, registry: CollectorRegistry) -> None:

@@ -26,14 +26,22 @@ def get(url: str, headers: dict[str, str] | None = None, method: str = "GET", ti
 
 
 def raw(host: str, port: int, data: bytes, timeout: float = 5) -> bytes:
-    """Send bytes as they are (malformed requests included) and read the answer until close."""
+    """Send bytes as they are (malformed requests included) and read the answers until close.
+
+    The write side is shut after the bytes: the server sees the end of the input at once, so a request
+    cut short ends in a close rather than a wait for the rest.
+    """
     with socket.create_connection((host, port), timeout=timeout) as conn:
-        conn.sendall(data)
+        try:
+            conn.sendall(data)
+            conn.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server answered and closed before taking everything: its answer is still to be read
         chunks = []
         try:
-            while chunk := conn.recv(65536):
+            while chunk := conn.recv(65536):  # a server that neither answers nor closes raises TimeoutError
                 chunks.append(chunk)
-        except (TimeoutError, ConnectionResetError):
+        except ConnectionResetError:
             pass
     return b"".join(chunks)
 

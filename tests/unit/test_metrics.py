@@ -51,3 +51,19 @@ def test_name_filter(client):
 
 def test_metrics_can_be_disabled(make_app):
     assert make_app(METRICS_ENABLED=False).test_client().get("/metrics").status_code == 404
+
+
+def test_an_accept_version_that_is_not_a_number_gets_the_default_format(client):
+    # prometheus_client compares the version's parts with integers: "abc" or "1.x" raised TypeError (a 500).
+    default = client.get("/metrics").headers["Content-Type"]
+    for accept in ("text/plain; version=abc", "application/openmetrics-text; version=1.x"):
+        response = client.get("/metrics", headers={"Accept": accept})
+        assert response.status_code == 200, accept
+        assert response.headers["Content-Type"] == default
+        assert "flask_service_app_info" in response.get_data(as_text=True)
+
+
+def test_a_well_formed_accept_still_chooses_the_format(client):
+    response = client.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    assert response.headers["Content-Type"].startswith("application/openmetrics-text; version=1.0.0")
+    assert response.get_data(as_text=True).endswith("# EOF\n")
