@@ -1,7 +1,8 @@
 """Per-request cost of the app in-process: µs per request on a path through app.wsgi_app, no server.
 
 Times N requests with a prepared environ (the same one a gunicorn worker would build) for the service,
-the naive Flask + exporter app and the bare WSGI hello, then prints the top of a cProfile of the service.
+the naive Flask + exporter app and the bare WSGI hello, and the JSON access log line gunicorn writes after
+each of them; then prints the top of a cProfile of the service.
 Metrics run in multiprocess mode (a temporary PROMETHEUS_MULTIPROC_DIR), as under gunicorn.
 Bounded: N requests per app (default 20000).
 """
@@ -62,6 +63,34 @@ def per_request_us(app, path: str, count: int) -> float:
     return best * 1e6
 
 
+def access_log_us(count: int) -> float:
+    """One access log line as the gunicorn worker writes it after each request, to /dev/null."""
+    import datetime
+    import logging
+
+    from gunicorn.config import Config
+
+    from service import logs
+
+    class Sent:
+        status = "200 OK"
+        sent = 512
+
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    logs.configure("info")
+    logger = logs.GunicornLogger(cfg)
+    with open(os.devnull, "w") as null:
+        for handler in (*logger.access_log.handlers, *logging.getLogger().handlers):
+            handler.setStream(null)
+        env = {**environ("/"), "flask_service.request_id": "0" * 32}
+        took = datetime.timedelta(microseconds=1234)
+        start = time.perf_counter()
+        for _ in range(count):
+            logger.access(Sent, None, env, took)
+        return (time.perf_counter() - start) / count * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--path", default="/")
@@ -85,6 +114,8 @@ def main() -> None:
     }
     for name, app in apps.items():
         print(f"{name:24} {per_request_us(app, args.path, args.count):8.1f} µs/request", flush=True)
+
+    print(f"{'access log line':24} {access_log_us(args.count):8.1f} µs/request (shared by all of them under gunicorn)")
 
     profile = cProfile.Profile()
     profile.enable()
