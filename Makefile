@@ -25,6 +25,12 @@ export DOCKER_BUILDKIT := 1
 EXTRA_CA_FILE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 export EXTRA_CA_FILE
 IMAGE ?= flask-service
+# The kind cluster that cluster, up, dev, down and e2e act on (kube context kind-<name>), and the local
+# port `make up` forwards: another name and port let a second cluster run beside the first.
+CLUSTER_NAME ?= flask-service
+export CLUSTER_NAME
+KUBE_CONTEXT := kind-$(CLUSTER_NAME)
+LOCAL_PORT ?= 5000
 # Project-local skaffold settings: no update check, no telemetry (written by hack/install-tools.sh).
 export SKAFFOLD_CONFIG := $(CURDIR)/.tools/skaffold-config.yaml
 export SKAFFOLD_INTERACTIVE := false
@@ -129,24 +135,28 @@ node-image: engine ## Build the kind node image locally (the air-gapped path; ca
 	hack/build-k8s.sh
 	hack/node-image.sh
 
-.PHONY: cluster
-cluster: engine tools ## Create (or reuse) the kind cluster flask-service (AIRGAP=1: local node image)
+# What any cluster needs on this machine, made once: the tools and, with AIRGAP=1, the node and base images.
+.PHONY: cluster-prereqs
+cluster-prereqs: engine tools
 	if [[ "$(AIRGAP)" == 1 ]]; then $(MAKE) --no-print-directory node-image base-image >/dev/null; fi
+
+.PHONY: cluster
+cluster: cluster-prereqs ## Create (or reuse) the kind cluster CLUSTER_NAME (default flask-service; AIRGAP=1: local node image)
 	hack/cluster.sh up
 
 .PHONY: up
-up: cluster ## Cluster + skaffold run + port-forward 127.0.0.1:5000 (Ctrl-C stops the forward)
-	skaffold run --kube-context kind-flask-service --update-check=false --port-forward=off
-	kubectl --context kind-flask-service rollout status deployment/flask-service --timeout=300s
-	@echo "flask-service: http://127.0.0.1:5000/ and /next (Ctrl-C stops the port-forward)"
-	kubectl --context kind-flask-service port-forward svc/flask-service 5000:5000
+up: cluster ## Cluster + skaffold run + port-forward 127.0.0.1:LOCAL_PORT (default 5000; Ctrl-C stops it)
+	skaffold run --kube-context $(KUBE_CONTEXT) --update-check=false --port-forward=off
+	kubectl --context $(KUBE_CONTEXT) rollout status deployment/flask-service --timeout=300s
+	@echo "flask-service: http://127.0.0.1:$(LOCAL_PORT)/ and /next (Ctrl-C stops the port-forward)"
+	kubectl --context $(KUBE_CONTEXT) port-forward svc/flask-service $(LOCAL_PORT):5000
 
 .PHONY: dev
 dev: cluster ## skaffold dev: file sync of service/ into the pods, gunicorn reload, port-forward 5000
-	skaffold dev --kube-context kind-flask-service --update-check=false --port-forward=user
+	skaffold dev --kube-context $(KUBE_CONTEXT) --update-check=false --port-forward=user
 
 .PHONY: down
-down: ## Delete the kind cluster
+down: ## Delete the kind cluster CLUSTER_NAME
 	hack/cluster.sh down
 
 # ---- benchmarks ------------------------------------------------------------------------------
@@ -156,12 +166,17 @@ $(VENV)/.bench-installed: requirements-bench.lock | venv
 	touch $@
 
 .PHONY: bench
-bench: $(VENV)/.bench-installed ## HTTP and metrics-cost benchmarks on loopback (needs wrk: apt-get install wrk)
+bench: $(VENV)/.bench-installed ## Every benchmark (HTTP, metrics, image, cluster) and the chart (needs wrk: apt-get install wrk)
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(PY) -m bench.http_bench
 	$(PY) -m bench.metrics_bench
+	$(MAKE) --no-print-directory bench-image bench-cluster
 	$(PY) -m bench.chart
 
 .PHONY: bench-image
-bench-image: engine ## Image size, cold build, one-file rebuild, start to first 200
-	hack/bench-image.sh $(BASE_IMAGE)
+bench-image: engine $(VENV)/.bench-installed ## Image size above the base, cold build vs one-file rebuild, start to first 200
+	$(PY) -m bench.image_bench
+
+.PHONY: bench-cluster
+bench-cluster: cluster-prereqs $(VENV)/.bench-installed ## make up cold/warm, skaffold dev sync vs rebuild, on a private cluster
+	$(PY) -m bench.cluster_bench

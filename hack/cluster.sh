@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The project's local kind cluster: hack/cluster.sh up|down|status
 #
-#   up      create the cluster (k8s/kind-config.yaml, name flask-service, kube
-#           context kind-flask-service), or reuse a healthy one, and wait until
+#   up      create the cluster (k8s/kind-config.yaml, name $CLUSTER_NAME, kube
+#           context kind-$CLUSTER_NAME), or reuse a healthy one, and wait until
 #           the node is Ready and CoreDNS serves
 #   down    delete it
 #   status  exit 0 when the cluster exists, its node is Ready and CoreDNS runs
+#
+# CLUSTER_NAME (default flask-service) names the cluster, so a second one can
+# run beside the first (the benchmarks use their own).
 #
 # Node image (KIND_NODE_IMAGE):
 #   unset      build it locally with hack/node-image.sh: works with no registry
@@ -27,7 +30,7 @@ DOCKER=${DOCKER:-/usr/bin/docker}
 KIND=${KIND:-$ROOT/.tools/bin/kind}
 KUBECTL=${KUBECTL:-$ROOT/.tools/bin/kubectl}
 CONFIG=$ROOT/k8s/kind-config.yaml
-NAME=flask-service
+NAME=${CLUSTER_NAME:-flask-service}
 CONTEXT=kind-$NAME
 # kind v0.32.0's published node image for Kubernetes 1.34 (its release notes
 # list v1.34.8 for this minor; kind publishes no v1.34.4). Pinned by digest, as
