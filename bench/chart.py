@@ -1,4 +1,4 @@
-"""Draw bench/results/http.json and metrics.json as one PNG (bench/results/bench.png).
+"""Draw bench/results/http.json, metrics.json, image.json and cluster.json as one PNG (bench/results/bench.png).
 
 One function per panel, each drawing on the axes it is given: a new panel is a new function and an
 entry in PANELS.
@@ -75,13 +75,48 @@ def ratios(ax, http: dict, metrics: dict) -> None:
     ax.legend(fontsize=7, loc="lower right")
 
 
-PANELS = [(throughput, 3), (p99, 3), (ratios, 3)]  # (panel, relative width)
+def developer_loop(ax, http: dict, metrics: dict) -> None:
+    """Seconds a developer waits (image.json, cluster.json): each orange bar beside its grey baseline."""
+    image = json.loads((RESULTS / "image.json").read_text())
+    cluster = json.loads((RESULTS / "cluster.json").read_text())
+    up, dev = cluster["make_up"], cluster["dev"]
+    bars = {
+        "image: cold build": (image["cold_build_s"], "tab:grey"),
+        "image: one-file rebuild": (image["rebuild_s"], "tab:orange"),
+        "make up cold: first 200": (up["cold"]["first_200_s"], "tab:grey"),
+        "make up warm: first 200": (up["warm"]["first_200_s"], "tab:orange"),
+        "make up cold: deploy to Ready": (up["cold"]["deploy_to_ready_s"], "tab:blue"),
+        "dev edit -> served: rebuild": (dev["rebuild_median_s"], "tab:grey"),
+        "dev edit -> served: sync": (dev["sync_median_s"], "tab:orange"),
+    }
+    labels = list(bars)
+    values = [v for v, _ in bars.values()]
+    ax.barh(labels, values, color=[c for _, c in bars.values()])
+    ax.axvline(dev["goal_sync_s"], color="tab:red", linestyle="--", label=f"{dev['goal_sync_s']:g} s (sync goal)")
+    for y, v in enumerate(values):
+        ax.text(v, y, f" {v:g}", va="center", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlim(right=max(values) * 3)  # room for the last label
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.set_xlabel("seconds (log; medians)")
+    ax.set_title(
+        f"image {image['size_mb']:.0f} MB, {image['size_above_base_mb']:.0f} MB above base; private kind cluster",
+        fontsize=9,
+    )
+    ax.invert_yaxis()
+    ax.legend(fontsize=7, loc="lower right")
+
+
+PANELS = [(throughput, 3), (p99, 3), (ratios, 3), (developer_loop, 3)]  # (panel, relative width)
 
 
 def main() -> None:
     http = json.loads((RESULTS / "http.json").read_text())
     metrics = json.loads((RESULTS / "metrics.json").read_text())
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(17, 5.5), gridspec_kw={"width_ratios": [w for _, w in PANELS]})
+    fig, axes = plt.subplots(
+        1, len(PANELS), figsize=(5.7 * len(PANELS), 5.5), gridspec_kw={"width_ratios": [w for _, w in PANELS]}
+    )
     for ax, (panel, _) in zip(axes, PANELS, strict=True):
         panel(ax, http, metrics)
     busy = http["machine"].get("busy_cpus_before")
