@@ -16,7 +16,12 @@ from matplotlib import ticker
 
 from .runner import RESULTS
 
-BASELINES = {"bare WSGI hello": "tab:grey", "naive Flask + exporter": "tab:green", "seed dev server": "tab:brown"}
+BASELINES = {
+    "bare WSGI hello": "tab:grey",
+    "Flask hello (floor)": "tab:olive",
+    "naive Flask + exporter": "tab:green",
+    "seed dev server": "tab:brown",
+}
 
 
 def colours(http: dict) -> list[str]:
@@ -53,6 +58,7 @@ def ratios(ax, http: dict, metrics: dict) -> None:
     paced = http["paced_half_max"]
     bars = {
         "service / bare WSGI": (r["service_vs_bare_wsgi"], "tab:orange"),
+        "Flask floor / bare WSGI": (r["flask_floor_vs_bare_wsgi"], "tab:olive"),
         "naive / bare WSGI": (r["naive_vs_bare_wsgi"], "tab:green"),
         "service / naive": (r["service_vs_naive"], "tab:orange"),
         "service / dev server / 4": (r["service_vs_dev_server"] / goals["vs_dev_server"], "tab:orange"),

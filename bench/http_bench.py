@@ -1,6 +1,7 @@
-"""Throughput and latency on loopback: the service vs a bare WSGI hello and a naive Flask + exporter app,
-both under the same gunicorn config, vs the seed's Flask development server; a sweep of worker
-class/count; p99 at half the service's maximum rate, with the bare hello paced at the same rate.
+"""Throughput and latency on loopback: the service vs a bare WSGI hello, the same hello as a one-route Flask
+app (the Flask floor) and a naive Flask + exporter app, all under the same gunicorn config, vs the seed's
+Flask development server; a sweep of worker class/count; p99 at half the service's maximum rate, every
+worker config and the bare hello paced at that same rate.
 
 Needs wrk (Debian package `wrk`). Bounded: every wrk run lasts SECONDS with CONNECTIONS connections; each
 paced run sends at most rate x PACED_SECONDS requests. Loopback only.
@@ -55,9 +56,10 @@ def main() -> None:
     under_test = [servers.service(name(w, t), w, t) for w, t in SWEEP]
     service = next(s for s in under_test if s.name == name(*default))
     hello = servers.hello("bare WSGI hello", *default)
+    floor = servers.flask_hello("Flask hello (floor)", *default)
     naive = servers.naive("naive Flask + exporter", *default)
     seed = servers.seed()
-    everything = [*under_test, hello, naive, seed]
+    everything = [*under_test, hello, floor, naive, seed]
     busy = runner.busy_cpus()
     print(f"rest of the machine busy: {busy} CPUs", flush=True)
     try:
@@ -90,6 +92,7 @@ def main() -> None:
             "service_vs_naive": runner.ratio(runs, service.name, naive.name),
             "service_vs_dev_server": runner.ratio(runs, service.name, seed.name),
             "naive_vs_bare_wsgi": runner.ratio(runs, naive.name, hello.name),
+            "flask_floor_vs_bare_wsgi": runner.ratio(runs, floor.name, hello.name),
             "naive_vs_dev_server": runner.ratio(runs, naive.name, seed.name),
             "sweep_vs_bare_wsgi": {s.name: runner.ratio(runs, s.name, hello.name) for s in under_test},
         },

@@ -86,6 +86,10 @@ def hello(name: str, workers: int, threads: int) -> Server:
     return gunicorn(name, "bench.hello_wsgi", workers, threads, metrics=False)
 
 
+def flask_hello(name: str, workers: int, threads: int) -> Server:
+    return gunicorn(name, "bench.flask_hello", workers, threads, metrics=False)
+
+
 def naive(name: str, workers: int, threads: int) -> Server:
     return gunicorn(name, "bench.naive_app", workers, threads, metrics=True)
 
