@@ -31,6 +31,7 @@ from . import probe, runner, tree
 from .servers import free_port
 
 CLUSTER = "flask-service-bench"
+TOOLS = tree.ROOT / ".tools" / "bin"
 DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
 LOGS = runner.RESULTS / "tmp"
 SYNC_GOAL_S = 3.0
@@ -39,7 +40,8 @@ UP_WARM_TIMEOUT = 600
 DEV_START_TIMEOUT = 900
 SYNC_TIMEOUT = 120
 REBUILD_TIMEOUT = 900
-SETTLE_S = 3  # after a served change, before the next edit: reloads and old pods finish
+SETTLE_S = 3  # after a served change, before the next edit: reloads finish
+SETTLE_TIMEOUT = 180
 
 
 class Process:
@@ -154,7 +156,23 @@ def edit_python(work: Path, marker: str) -> None:
     pages.write_text(text)
 
 
-def change(work: Path, url: str, kind: str, alive, timeout: float) -> float:
+def settle(env: dict[str, str]) -> None:
+    """Wait until the release has only its current pods, then SETTLE_S: skaffold syncs into every pod
+    of the image, and one still terminating after a rollout (or the read-only one `make up` left) would
+    turn the next sync into errors and retries."""
+    kubectl = [str(TOOLS / "kubectl"), "--context", f"kind-{CLUSTER}", "--namespace", "default"]
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while time.monotonic() < deadline:
+        replicas = run(*kubectl, "get", "deployment", "flask-service", "-o", "jsonpath={.spec.replicas}", env=env)
+        pods = run(*kubectl, "get", "pods", "-l", "app.kubernetes.io/instance=flask-service", "-o", "name", env=env)
+        if len(pods.split()) == int(replicas):
+            time.sleep(SETTLE_S)
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"old pods still there after {SETTLE_TIMEOUT} s")
+
+
+def change(work: Path, url: str, kind: str, alive, timeout: float, env: dict[str, str]) -> float:
     """Seconds from the edit to the first answer carrying it."""
     marker = f"bench-{kind}-{time.time_ns()}"
     edited = time.monotonic()
@@ -166,7 +184,7 @@ def change(work: Path, url: str, kind: str, alive, timeout: float) -> float:
             # Under service/, so in the image, but outside the sync rules: skaffold must rebuild.
             (work / "service" / "rebuild-marker.txt").write_text(marker + "\n")
     served = probe.wait(url, lambda status, body: status == 200 and marker in body, timeout=timeout, alive=alive)
-    time.sleep(SETTLE_S)
+    settle(env)
     return round(served - edited, 2)
 
 
@@ -179,12 +197,13 @@ def dev_loop(work: Path, env: dict[str, str], rounds: int, built: set[str]) -> d
         served = probe.wait(url, lambda status, body: status == 200, timeout=120, alive=dev.alive)
         started = seconds(dev.start, served)
         print(f"  skaffold dev serving after {started} s on {url}", flush=True)
+        settle(env)
         sync: list[tuple[str, float]] = []
         rebuild: list[float] = []
         for number in range(rounds):
             kind = ("template", "python")[number % 2]
-            sync.append((kind, change(work, url, kind, dev.alive, SYNC_TIMEOUT)))
-            rebuild.append(change(work, url, "rebuild", dev.alive, REBUILD_TIMEOUT))
+            sync.append((kind, change(work, url, kind, dev.alive, SYNC_TIMEOUT, env)))
+            rebuild.append(change(work, url, "rebuild", dev.alive, REBUILD_TIMEOUT, env))
             print(f"  round {number + 1}/{rounds}: sync ({kind}) {sync[-1][1]} s, rebuild {rebuild[-1]} s", flush=True)
     finally:
         dev.stop()
@@ -200,6 +219,7 @@ def dev_loop(work: Path, env: dict[str, str], rounds: int, built: set[str]) -> d
         "ratio_sync_vs_rebuild": round(sync_median / rebuild_median, 3),
         "goal_sync_s": SYNC_GOAL_S,
         "sync_meets_goal": sync_median <= SYNC_GOAL_S,
+        "sync_errors": sum("sync error" in line for _, line in dev.lines),
     }
 
 
@@ -227,7 +247,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="sync/rebuild pairs under skaffold dev")
     args = parser.parse_args()
 
-    kind = str(tree.ROOT / ".tools" / "bin" / "kind")
+    kind = str(TOOLS / "kind")
     busy = runner.busy_cpus()
     others = [c for c in run(kind, "get", "clusters").split() if c != CLUSTER]
     print(f"rest of the machine busy: {busy} CPUs; other kind clusters: {others or 'none'}", flush=True)
@@ -235,7 +255,7 @@ def main() -> None:
     with tree.copy("bench-cluster") as work:
         # The tools are one-time machine artefacts: the copy uses the tree's.
         (work / ".tools").mkdir()
-        (work / ".tools" / "bin").symlink_to(tree.ROOT / ".tools" / "bin")
+        (work / ".tools" / "bin").symlink_to(TOOLS)
         env = {**os.environ, "CLUSTER_NAME": CLUSTER, "KUBECONFIG": str(work / ".kube" / "config")}
         env.pop("MAKEFLAGS", None)
         env.pop("MAKELEVEL", None)
@@ -272,7 +292,8 @@ def main() -> None:
             "deploy_to_ready = helm upgrade to `rollout status` done",
             "dev_sync": "append a comment to service/templates/page.html, or change a CSS comment in service/pages.py",
             "dev_rebuild": "the template edit plus a new file service/rebuild-marker.txt (outside the sync rules)",
-            "served": "first GET / through skaffold's port-forward whose body carries the edit (polled every 50 ms)",
+            "served": "first GET / through skaffold's port-forward whose body carries the edit (polled every 50 ms); "
+            "each edit starts once only the current pods are left, plus 3 s",
             "rounds": args.rounds,
         },
         "machine": {"cpus": os.cpu_count(), "busy_cpus_before": busy, "other_kind_clusters": others},
