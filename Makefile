@@ -166,11 +166,11 @@ $(VENV)/.bench-installed: requirements-bench.lock | venv
 	touch $@
 
 .PHONY: bench
-bench: $(VENV)/.bench-installed ## Every benchmark (HTTP, metrics, image, cluster) and the chart (needs wrk: apt-get install wrk)
+bench: $(VENV)/.bench-installed ## Every benchmark (HTTP, metrics, image, cluster, soak) and the chart (needs wrk: apt-get install wrk)
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(PY) -m bench.http_bench
 	$(PY) -m bench.metrics_bench
-	$(MAKE) --no-print-directory bench-image bench-cluster
+	$(MAKE) --no-print-directory bench-image bench-cluster bench-soak
 	$(PY) -m bench.chart
 
 .PHONY: bench-image
@@ -180,3 +180,7 @@ bench-image: engine $(VENV)/.bench-installed ## Image size above the base, cold 
 .PHONY: bench-cluster
 bench-cluster: cluster-prereqs $(VENV)/.bench-installed ## make up cold/warm, skaffold dev sync vs rebuild, on a private cluster
 	$(PY) -m bench.cluster_bench
+
+.PHONY: bench-soak
+bench-soak: cluster ## The e2e soak (SOAK_SECONDS, SOAK_RPS) on the project cluster, figures to bench/results/soak.json
+	SOAK_REPORT=bench/results/soak.json KEEP_CLUSTER=1 $(PY) -m pytest -q -s tests/e2e/test_soak.py
