@@ -80,6 +80,7 @@ def main() -> None:
             "seconds": args.seconds,
             "connections": args.connections,
             "load": "wrk closed loop, interleaved rounds, medians",
+            "server_cpu_us": "CPU time of the server's processes per request during the wrk run (/proc)",
             "paced": load.PACED_METHOD,
             "paced_rounds": args.paced_rounds,
             "paced_seconds": args.paced_seconds,
@@ -108,14 +109,15 @@ def main() -> None:
 
     print(
         f"\n{'config':30} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'x hello':>8} {'x naive':>8} {'x seed':>8} "
-        f"{'p99 half':>9}"
+        f"{'p99 half':>9} {'cpu µs':>7}"
     )
     for n in runs:
         s = data["configs"][n]
-        half_p99 = f"{latency[n]['p99_ms_median']:9.2f}" if n in latency else ""
+        half_p99 = f"{latency[n]['p99_ms_median']:9.2f}" if n in latency else " " * 9
         print(
             f"{n:30} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} {runner.ratio(runs, n, hello.name):8.2f} "
-            f"{runner.ratio(runs, n, naive.name):8.2f} {runner.ratio(runs, n, seed.name):8.2f} {half_p99}"
+            f"{runner.ratio(runs, n, naive.name):8.2f} {runner.ratio(runs, n, seed.name):8.2f} {half_p99} "
+            f"{s['server_cpu_us']:7.0f}"
         )
     print(f"\npaced at {half:.0f} rps (half the max of {service.name}), median p99 over {args.paced_rounds} rounds:")
     for n, p in ((service.name, latency[service.name]), (hello.name, latency[hello.name])):

@@ -40,12 +40,16 @@ def main() -> None:
         },
         "configs": {n: runner.summary(r) for n, r in runs.items()},
         "ratio_on_vs_off": runner.ratio(runs, on.name, off.name),
+        "server_cpu_us_on_minus_off": round(
+            runner.median(runs[on.name], "server_cpu_us") - runner.median(runs[off.name], "server_cpu_us"), 1
+        ),
     }
     path = runner.write("metrics", data)
     print(f"\n{'config':28} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for n, s in data["configs"].items():
         print(f"{n:28} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f}")
     print(f"metrics on / off throughput: {data['ratio_on_vs_off']:.3f}")
+    print(f"metrics cost in server CPU: {data['server_cpu_us_on_minus_off']:.1f} µs per request")
     print(f"wrote {path.relative_to(runner.RESULTS.parent.parent)}")
 
 

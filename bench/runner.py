@@ -20,7 +20,10 @@ def measure(servers: list[Server], rounds: int, seconds: float, connections: int
     for number in range(rounds):
         for server in servers:
             load.wrk(server.url, 1, connections)  # warm-up: connections, caches, lazy imports
+            cpu = server.cpu_seconds()
             result = load.wrk(server.url, seconds, connections)
+            # Server CPU per request: unlike the rate, it barely moves when other work shares the cores.
+            result["server_cpu_us"] = (server.cpu_seconds() - cpu) / (result["rps"] * seconds) * 1e6
             if result["non_2xx"] or result["socket_errors"]:
                 raise RuntimeError(f"{server.name}: errors under load: {result}")
             runs[server.name].append(result)
@@ -39,7 +42,7 @@ def ratio(runs: dict[str, list[dict]], name: str, baseline: str) -> float:
 
 
 def summary(runs: list[dict]) -> dict[str, float]:
-    return {"rps": median(runs, "rps"), "p50_ms": median(runs, "p50_ms"), "p99_ms": median(runs, "p99_ms")}
+    return {key: median(runs, key) for key in ("rps", "p50_ms", "p99_ms", "server_cpu_us")}
 
 
 def busy_cpus(seconds: float = 3) -> float:

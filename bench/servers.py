@@ -55,6 +55,18 @@ class Server:
         self.stop()
         raise RuntimeError(f"{self.name}: no 200 on {self.url} within {timeout}s")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's processes: the arbiter and its live workers."""
+        total = 0
+        for entry in Path("/proc").iterdir():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # not a process, or gone meanwhile
+            if int(stat[2]) == self.proc.pid:  # field 5, the process group: the server's own (start_new_session)
+                total += int(stat[11]) + int(stat[12])  # fields 14, 15: utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
