@@ -1,7 +1,7 @@
 """Throughput and latency on loopback: the service vs a bare WSGI hello, the same hello as a one-route Flask
 app (the Flask floor) and a naive Flask + exporter app, all under the same gunicorn config, vs the seed's
-Flask development server; a sweep of worker class/count; p99 at half the service's maximum rate, every
-worker config and the bare hello paced at that same rate.
+Flask development server; a sweep of worker class/count; the default without its access log; p99 at half
+the service's maximum rate, every worker config and the bare hello paced at that same rate.
 
 Needs wrk (Debian package `wrk`). Bounded: every wrk run lasts SECONDS with CONNECTIONS connections; each
 paced run sends at most rate x PACED_SECONDS requests. Loopback only.
@@ -55,11 +55,13 @@ def main() -> None:
     default = (Settings.workers, Settings.threads)
     under_test = [servers.service(name(w, t), w, t) for w, t in SWEEP]
     service = next(s for s in under_test if s.name == name(*default))
+    # The JSON access log is on by default; this row prices it (many deployments log at the ingress).
+    quiet = servers.service(f"{service.name}, no access log", *default, ACCESS_LOG="false")
     hello = servers.hello("bare WSGI hello", *default)
     floor = servers.flask_hello("Flask hello (floor)", *default)
     naive = servers.naive("naive Flask + exporter", *default)
     seed = servers.seed()
-    everything = [*under_test, hello, floor, naive, seed]
+    everything = [*under_test, quiet, hello, floor, naive, seed]
     busy = runner.busy_cpus()
     print(f"rest of the machine busy: {busy} CPUs", flush=True)
     try:
@@ -92,6 +94,8 @@ def main() -> None:
             "service_vs_bare_wsgi": runner.ratio(runs, service.name, hello.name),
             "service_vs_naive": runner.ratio(runs, service.name, naive.name),
             "service_vs_dev_server": runner.ratio(runs, service.name, seed.name),
+            "no_access_log_vs_service": runner.ratio(runs, quiet.name, service.name),
+            "no_access_log_vs_dev_server": runner.ratio(runs, quiet.name, seed.name),
             "naive_vs_bare_wsgi": runner.ratio(runs, naive.name, hello.name),
             "flask_floor_vs_bare_wsgi": runner.ratio(runs, floor.name, hello.name),
             "naive_vs_dev_server": runner.ratio(runs, naive.name, seed.name),
