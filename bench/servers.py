@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,6 +28,7 @@ class Server:
     name: str
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    scratch: str | None = None  # a directory of the server's own, removed when it stops
     port: int = 0
     proc: subprocess.Popen | None = None
 
@@ -75,6 +77,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def gunicorn(name: str, module: str, workers: int, threads: int, metrics: bool, **extra: str) -> Server:
@@ -85,9 +89,10 @@ def gunicorn(name: str, module: str, workers: int, threads: int, metrics: bool, 
         "METRICS_ENABLED": "true" if metrics else "false",
         **extra,
     }
+    scratch = None
     if metrics:
-        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bench-metrics-")
-    return Server(name, [sys.executable, "-m", module], env)
+        env["PROMETHEUS_MULTIPROC_DIR"] = scratch = tempfile.mkdtemp(prefix="bench-metrics-")
+    return Server(name, [sys.executable, "-m", module], env, scratch)
 
 
 def service(name: str, workers: int, threads: int, metrics: bool = True, **extra: str) -> Server:
