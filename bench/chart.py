@@ -1,4 +1,5 @@
-"""Draw bench/results/http.json, metrics.json, image.json and cluster.json as one PNG (bench/results/bench.png).
+"""Draw bench/results/http.json, metrics.json, image.json, cluster.json and soak.json as one PNG
+(bench/results/bench.png).
 
 One function per panel, each drawing on the axes it is given: a new panel is a new function and an
 entry in PANELS.
@@ -117,7 +118,24 @@ def developer_loop(ax, http: dict, metrics: dict) -> None:
     ax.legend(fontsize=7, loc="lower right")
 
 
-PANELS = [(throughput, 3), (p99, 3), (ratios, 3), (developer_loop, 3)]  # (panel, relative width)
+def soak(ax, http: dict, metrics: dict) -> None:
+    """Pod memory over the soak through kubectl port-forward (soak.json): flat is the goal."""
+    run = json.loads((RESULTS / "soak.json").read_text())
+    for pod, figures in run["pods"].items():
+        samples = figures["samples"]
+        ax.plot([s["at_s"] for s in samples], [s["rss_mb"] for s in samples], marker="o", label=f"{pod[-5:]} RSS")
+        ax.plot([s["at_s"] for s in samples], [s["pss_mb"] for s in samples], marker=".", label=f"{pod[-5:]} PSS")
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("seconds into the soak")
+    ax.set_ylabel("MB, gunicorn processes of the pod")
+    ax.set_title(
+        f"soak: {run['requests']} requests at {run['achieved_rps']:g} rps, {run['errors']} errors",
+        fontsize=9,
+    )
+    ax.legend(fontsize=7, loc="lower right")
+
+
+PANELS = [(throughput, 3), (p99, 3), (ratios, 3), (developer_loop, 3), (soak, 2)]  # (panel, relative width)
 
 
 def main() -> None:
