@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from . import probe, runner, tree
-from .servers import free_port
+from .servers import free_port, stop_group
 
 CLUSTER = "flask-service-bench"
 TOOLS = tree.ROOT / ".tools" / "bin"
@@ -88,13 +88,7 @@ class Process:
 
     def stop(self) -> None:
         """Ctrl-C, as a user would stop it; killed when it does not end in time."""
-        if self.alive():
-            os.killpg(self.proc.pid, signal.SIGINT)
-            try:
-                self.proc.wait(90)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
+        stop_group(self.proc, signal.SIGINT, 90)
         self.reader.join(10)
         self.log.close()
 

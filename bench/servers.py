@@ -23,6 +23,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_group(proc: subprocess.Popen, sig: int, timeout: float) -> None:
+    """Send `sig` to the process group led by `proc`; SIGKILL the group when it has not ended in `timeout` s."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
 @dataclass
 class Server:
     name: str
@@ -70,13 +82,8 @@ class Server:
         return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        if self.proc:
+            stop_group(self.proc, signal.SIGTERM, 20)
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
