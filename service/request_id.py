@@ -1,14 +1,16 @@
 """Request IDs: accept the caller's X-Request-ID when it is sane, otherwise make one; echo it back.
 
 The ID lives in the WSGI environ so gunicorn's access log and the app's own logs print the same value.
-It is assigned and echoed at the WSGI layer, around the app: before Flask sees the request and on the
-header list handed to start_response (as Flask hooks these were 12% of a request, in bench/profile_request.py).
+It is assigned when first needed (the first log line of the request, or its response) and echoed on the
+header list handed to start_response (service/headers.py), not by Flask hooks.
 """
 
 import re
 import uuid
 
 from flask import Flask, request
+
+from .headers import edit_response_headers
 
 HEADER = "X-Request-ID"
 ENVIRON_KEY = "flask_service.request_id"
@@ -19,15 +21,16 @@ _VALID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def current() -> str:
-    """The request's ID; assigned here when the request did not come through the app's WSGI entry
-    (a test request context, for one)."""
-    environ = request.environ
-    return environ.get(ENVIRON_KEY) or assign(environ)
+    """The ID of the request being handled."""
+    return of(request.environ)
 
 
-def assign(environ: dict) -> str:
-    given = environ.get(_ENVIRON_HEADER, "")
-    environ[ENVIRON_KEY] = rid = given if _VALID.fullmatch(given) else uuid.uuid4().hex
+def of(environ: dict) -> str:
+    """The request's ID, assigned on first use: the caller's when it is sane, otherwise a new one."""
+    rid = environ.get(ENVIRON_KEY)
+    if rid is None:
+        given = environ.get(_ENVIRON_HEADER, "")
+        environ[ENVIRON_KEY] = rid = given if _VALID.fullmatch(given) else uuid.uuid4().hex
     return rid
 
 
@@ -39,14 +42,4 @@ def echo(headers: list[tuple[str, str]], rid: str) -> list[tuple[str, str]]:
 
 
 def init_app(app: Flask) -> None:
-    wsgi_app = app.wsgi_app
-
-    def with_request_id(environ, start_response):
-        rid = assign(environ)
-
-        def start(status, headers, exc_info=None):
-            return start_response(status, echo(headers, rid), exc_info)
-
-        return wsgi_app(environ, start)
-
-    app.wsgi_app = with_request_id
+    edit_response_headers(app, lambda environ, headers: echo(headers, of(environ)))
