@@ -9,12 +9,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from . import probe
+from .tree import ROOT
 
 
 def free_port() -> int:
@@ -56,18 +55,11 @@ class Server:
         self.proc = subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name}: exited with {self.proc.returncode} before answering")
-            try:
-                with urllib.request.urlopen(self.url, timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.name}: no 200 on {self.url} within {timeout}s")
+        try:
+            probe.wait(self.url, lambda status, _: status == 200, timeout, alive=lambda: self.proc.poll() is None)
+        except (RuntimeError, TimeoutError) as error:
+            self.stop()
+            raise RuntimeError(f"{self.name}: no 200 (exit status {self.proc.returncode}): {error}") from error
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the server's processes: the arbiter and its live workers."""

@@ -32,6 +32,7 @@ RELEASE = "flask-service"
 SERVICE = RELEASE
 SERVICE_PORT = 5000
 INSTANCE_SELECTOR = f"app.kubernetes.io/instance={RELEASE}"
+POD_SELECTOR = f"{INSTANCE_SELECTOR},app.kubernetes.io/name={RELEASE}"  # the service's pods, not helm test pods
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS_BIN = ROOT / ".tools" / "bin"
@@ -113,6 +114,12 @@ def wait_rollout(apps: client.AppsV1Api, name: str = RELEASE, timeout: float = R
         lambda: rollout_state(apps.read_namespaced_deployment(name, NAMESPACE)),
         timeout,
     )
+
+
+def release_pods(core: client.CoreV1Api) -> list[client.V1Pod]:
+    """The release's service pods that are not terminating."""
+    pods = core.list_namespaced_pod(NAMESPACE, label_selector=POD_SELECTOR).items
+    return [p for p in pods if p.metadata.deletion_timestamp is None]
 
 
 # --- Service -> EndpointSlice -> Pod -> port ------------------------------------------------------

@@ -15,7 +15,6 @@ import uuid
 import pytest
 
 from .kube import (
-    INSTANCE_SELECTOR,
     NAMESPACE,
     RELEASE,
     helm,
@@ -23,6 +22,7 @@ from .kube import (
     kubectl,
     pod_get,
     ready_targets,
+    release_pods,
     wait_rollout,
     wait_until,
     worker_pids,
@@ -34,8 +34,7 @@ MIN_REQUESTS = 10  # below this the load means nothing
 
 
 def serving_pods(core) -> set[str]:
-    pods = core.list_namespaced_pod(NAMESPACE, label_selector=f"{INSTANCE_SELECTOR},app.kubernetes.io/name={RELEASE}")
-    return {p.metadata.name for p in pods.items if p.metadata.deletion_timestamp is None}
+    return {p.metadata.name for p in release_pods(core)}
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.httpclient import route_count
 
-from .kube import NAMESPACE, Target, kubectl, pod_get, ready_targets
+from .kube import NAMESPACE, POD_SELECTOR, Target, kubectl, pod_get, ready_targets
 
 WELCOME = "Welcome to IFT510-Project by Swetha"
 NEXT = "Publishing the docker container to GITHUB"
@@ -80,9 +80,7 @@ def test_metrics_grow_by_exactly_the_requests_made(core, target):
 
 
 def test_pods_run_with_the_restricted_security_context(release, core):
-    pods = core.list_namespaced_pod(
-        NAMESPACE, label_selector="app.kubernetes.io/instance=flask-service,app.kubernetes.io/name=flask-service"
-    ).items
+    pods = core.list_namespaced_pod(NAMESPACE, label_selector=POD_SELECTOR).items
     assert pods
     for pod in pods:
         psc = pod.spec.security_context

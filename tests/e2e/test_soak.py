@@ -18,12 +18,10 @@ from pathlib import Path
 from tests.support.httpclient import free_port
 
 from .kube import (
-    INSTANCE_SELECTOR,
-    NAMESPACE,
-    RELEASE,
     SERVICE,
     gunicorn_processes,
     kubectl_port_forward,
+    release_pods,
     wait_rollout,
 )
 
@@ -94,12 +92,8 @@ def memory_mb(pod: str) -> dict[str, float]:
 
 
 def restart_counts(core) -> dict[str, int]:
-    pods = core.list_namespaced_pod(NAMESPACE, label_selector=f"{INSTANCE_SELECTOR},app.kubernetes.io/name={RELEASE}")
-    return {
-        p.metadata.name: sum(c.restart_count for c in p.status.container_statuses or [])
-        for p in pods.items
-        if p.metadata.deletion_timestamp is None
-    }
+    pods = release_pods(core)
+    return {p.metadata.name: sum(c.restart_count for c in p.status.container_statuses or []) for p in pods}
 
 
 def test_soak_through_kubectl_port_forward(release, core, apps):
