@@ -7,6 +7,7 @@ per-app registry is used. Requests are labelled by URL rule, so unknown paths sh
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 from timeit import default_timer
@@ -36,6 +37,27 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
+class SizedFilesCollector(MultiProcessCollector):
+    """The multiprocess collector, minus the files a worker has created but not yet sized.
+
+    prometheus_client creates a process's file with open() and then truncates it to its size; a scrape
+    between the two read an empty file and failed (struct.error, a 500). That happens whenever a worker
+    counts its first request. An empty file holds no samples, and files only grow until they are deleted,
+    so skipping it loses nothing. Deleted files are left to merge(), which knows which may vanish.
+    """
+
+    def collect(self):
+        files = []
+        for name in glob.glob(os.path.join(self._path, "*.db")):
+            try:
+                if os.path.getsize(name) == 0:
+                    continue
+            except FileNotFoundError:
+                pass
+            files.append(name)
+        return self.merge(files, accumulate=True)
+
+
 class Metrics(PrometheusMetrics):
     """The exporter, with `?name[]=` filtering that also works in multiprocess mode.
 
@@ -48,7 +70,7 @@ class Metrics(PrometheusMetrics):
         if multiprocess_dir():
             # The collector has no describe(): without this flag a restricted view would drop it.
             registry = CollectorRegistry(support_collectors_without_names=True)
-            MultiProcessCollector(registry)
+            SizedFilesCollector(registry)
         if names:
             registry = registry.restricted_registry(names)
         generate_latest, content_type = encoder(accept_header)

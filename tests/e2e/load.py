@@ -9,7 +9,8 @@ pod, as proxies do for idempotent requests (a killed process takes its in-flight
 those retries are counted apart.
 
 CounterWatch scrapes /metrics of every ready pod once a second and records every sample of every
-counter and histogram, so a test can check that no series ever went down within a pod's life.
+counter and histogram, so a test can check that no series ever went down within a pod's life, and that
+no scrape was answered with an error.
 
 Both are bounded twice: in requests or scrapes, and at MAX_SECONDS overall, whatever the test does.
 """
@@ -148,6 +149,7 @@ class CounterWatch(_Bounded):
     def __init__(self, api: client.ApiClient):
         super().__init__(api)
         self.scrapes: dict[str, list[tuple[float, dict[tuple, float]]]] = defaultdict(list)
+        self.failures: list[str] = []  # scrapes a pod answered with an error, or that could not be read
 
     def stop(self) -> dict[str, list[tuple[float, dict[tuple, float]]]]:
         """Per pod, (time.monotonic() of the scrape, samples) in order."""
@@ -160,11 +162,18 @@ class CounterWatch(_Bounded):
                 return
             try:
                 for target in ready_targets(self.core, self.discovery):
-                    samples = counter_samples(pod_get(target, "/metrics").body)
+                    reply = pod_get(target, "/metrics")
+                    if reply.status != 200:
+                        raise BadStatusError(f"/metrics of {target.pod}: status {reply.status}: {reply.body[:300]}")
+                    samples = counter_samples(reply.body)
                     with self._lock:
                         self.scrapes[target.pod].append((time.monotonic(), samples))
+            except BadStatusError as error:
+                self.failures.append(f"{time.strftime('%X')} {error}")
             except KubeError:
                 pass  # a pod that is going away: its series simply end here
+            except Exception as error:  # a scrape that cannot be read fails the test; it must not end the watch
+                self.failures.append(f"{time.strftime('%X')} {error!r}"[:500])
             self._stop.wait(SCRAPE_INTERVAL)
 
     def decreases(self) -> list[str]:

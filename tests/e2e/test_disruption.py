@@ -59,6 +59,7 @@ def under_load(api, fault, retry_broken: bool = False):
     print(f"{fault.__name__}: {result.ok} requests by {dict(result.pods)}, retried {len(result.retried)}")
     assert not result.failures, result.report()
     assert result.ok >= MIN_REQUESTS, f"too little load to mean anything: {result.ok} requests"
+    assert not watch.failures, watch.failures[:5]
     assert not watch.decreases(), watch.decreases()[:10]
     return result, scrapes
 

@@ -73,3 +73,12 @@ def test_app_info_and_name_filter(server):
     assert "flask_http_request_duration_seconds" not in response.body
     # A repeated or unknown name is not an error either.
     assert get(server.url + "/metrics?name[]=nope&name[]=nope").status == 200
+
+
+def test_scrape_while_a_worker_creates_its_file(server):
+    hit(server.url + "/", 5)
+    # A worker's first count creates its file with open() and sizes it after: a scrape can see it empty.
+    (server.metrics_dir / "counter_0.db").touch()
+    response = get(server.url + "/metrics")
+    assert response.status == 200, response.body[:300]
+    assert route_count(response.body, "/") == 5
