@@ -66,7 +66,6 @@ def per_request_us(app, path: str, count: int) -> float:
 def access_log_us(count: int) -> float:
     """One access log line as the gunicorn worker writes it after each request, to /dev/null."""
     import datetime
-    import logging
 
     from gunicorn.config import Config
 
@@ -80,15 +79,19 @@ def access_log_us(count: int) -> float:
     cfg.set("accesslog", "-")
     logs.configure("info")
     logger = logs.GunicornLogger(cfg)
+    env = {**environ("/"), "flask_service.request_id": "0" * 32}
+    took = datetime.timedelta(microseconds=1234)
+    stdout = os.dup(logs.STDOUT)  # the access log writes to the stdout descriptor itself
     with open(os.devnull, "w") as null:
-        for handler in (*logger.access_log.handlers, *logging.getLogger().handlers):
-            handler.setStream(null)
-        env = {**environ("/"), "flask_service.request_id": "0" * 32}
-        took = datetime.timedelta(microseconds=1234)
-        start = time.perf_counter()
-        for _ in range(count):
-            logger.access(Sent, None, env, took)
-        return (time.perf_counter() - start) / count * 1e6
+        os.dup2(null.fileno(), logs.STDOUT)
+        try:
+            start = time.perf_counter()
+            for _ in range(count):
+                logger.access(Sent, None, env, took)
+            return (time.perf_counter() - start) / count * 1e6
+        finally:
+            os.dup2(stdout, logs.STDOUT)
+            os.close(stdout)
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Both pages, health and logs through the real server (bad input: test_bad_input.py)."""
 
 import json
+import re
 
 from tests.support.httpclient import get
 
@@ -32,4 +33,6 @@ def test_access_log_is_json_with_request_id_and_skips_probes(server):
     assert [e["http"]["path"] for e in access] == ["/next"]
     assert access[0]["request_id"] == "trace-42"
     assert access[0]["http"]["status"] == 200
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", access[0]["time"]), access[0]["time"]
+    assert access[0]["level"] == "info" and access[0]["message"] == "request"
     assert all(line.startswith("{") for line in server.logs().splitlines()), "every log line is JSON"
