@@ -3,8 +3,8 @@ app (the Flask floor) and a naive Flask + exporter app, all under the same gunic
 Flask development server; a sweep of worker class/count; the default without its access log; p99 at half
 the service's maximum rate, every worker config and the bare hello paced at that same rate.
 
-Needs wrk (Debian package `wrk`). Bounded: every wrk run lasts SECONDS with CONNECTIONS connections; each
-paced run sends at most rate x PACED_SECONDS requests. Loopback only.
+Needs wrk (Debian package `wrk`) and oha (hack/install-tools.sh oha). Bounded: every wrk run lasts SECONDS
+with CONNECTIONS connections; each paced run sends rate x PACED_SECONDS requests. Loopback only.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def main() -> None:
     parser.add_argument("--paced-seconds", type=float, default=5)
     args = parser.parse_args()
 
+    load.oha()  # before minutes of wrk runs, not after them
     from service.settings import Settings
 
     default = (Settings.workers, Settings.threads)

@@ -1,13 +1,17 @@
-"""Load generators: wrk for the closed-loop maximum rate, a paced asyncio client for latency at a fixed rate."""
+"""Load generators: wrk for the closed-loop maximum rate, oha paced for latency at a fixed rate (open loop)."""
 
 from __future__ import annotations
 
-import asyncio
+import json
+import os
 import re
+import resource
 import shutil
 import subprocess
-import time
-from urllib.parse import urlsplit
+
+from .tree import ROOT
+
+TOOLS_BIN = os.path.join(ROOT, ".tools", "bin")  # where hack/install-tools.sh puts oha
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -40,67 +44,42 @@ def wrk(url: str, seconds: float, connections: int, threads: int = 2) -> dict[st
     }
 
 
-async def _paced(url: str, rate: float, seconds: float, connections: int) -> dict[str, float]:
-    parts = urlsplit(url)
-    request = f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode()
+def oha() -> str:
+    found = shutil.which("oha", path=os.pathsep.join([TOOLS_BIN, os.environ.get("PATH", "")]))
+    if found is None:
+        raise SystemExit("oha is not installed (hack/install-tools.sh oha, which needs cargo)")
+    return found
+
+
+def paced(url: str, rate: float, seconds: float, connections: int = 32) -> dict[str, float]:
+    """Open loop: `rate` requests a second for `seconds` (rate x seconds requests), at most `connections` open."""
     total = int(rate * seconds)
-    cpu_start = time.process_time()
-    start = time.monotonic() + 0.2
-    latencies: list[float] = []
-    failures = 0
-    next_index = 0
-
-    async def connection() -> None:
-        nonlocal next_index, failures
-        reader = writer = None
-        try:
-            while next_index < total:
-                index = next_index
-                next_index += 1
-                scheduled = start + index / rate
-                delay = scheduled - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                if writer is None:  # first request, or the server closed the last one (sync workers do)
-                    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
-                await reader.readexactly(length)
-                if not head.startswith(b"HTTP/1.1 200"):
-                    failures += 1
-                # Measured from the scheduled send time: a late send counts as latency (no coordinated omission).
-                latencies.append((time.monotonic() - scheduled) * 1000)
-                if re.search(rb"(?i)\r\nconnection:\s*close", head):
-                    writer.close()
-                    reader = writer = None
-        finally:
-            if writer is not None:
-                writer.close()
-
-    await asyncio.wait_for(asyncio.gather(*(connection() for _ in range(connections))), seconds + 30)
-    elapsed = time.monotonic() - start
-    cpu = time.process_time() - cpu_start
-    latencies.sort()
+    argv = [oha(), "-n", str(total), "-q", str(rate), "-c", str(connections), "--latency-correction"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(
+        [*argv, "--no-tui", "--output-format", "json", url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 30,
+    ).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report = json.loads(out)
+    answered = sum(report["statusCodeDistribution"].values())
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return {
         "target_rps": rate,
-        "achieved_rps": len(latencies) / elapsed,
-        "p50_ms": latencies[len(latencies) // 2],
-        "p99_ms": latencies[int(len(latencies) * 0.99)],
-        "requests": len(latencies),
-        "failures": failures,
+        "achieved_rps": report["summary"]["requestsPerSec"],
+        "p50_ms": report["latencyPercentiles"]["p50"] * 1000,
+        "p99_ms": report["latencyPercentiles"]["p99"] * 1000,
+        "requests": answered,
+        "failures": total - report["statusCodeDistribution"].get("200", 0),
         # The client shares the cores with the server: its own cost is part of the story.
-        "client_cpu_us_per_request": cpu / max(len(latencies), 1) * 1e6,
+        "client_cpu_us_per_request": cpu / max(answered, 1) * 1e6,
     }
 
 
 PACED_METHOD = (
-    "asyncio client in the bench process, open loop: request i is due at start + i/rate and its latency is "
-    "measured from that due time (a late send counts; no coordinated omission); 32 keep-alive connections, "
-    "reopened when the server closes them (sync workers), the connect counted in the latency"
+    "oha, open loop: rate requests a second on 32 keep-alive connections, latency measured from each "
+    "request's due time (--latency-correction: a late send counts; no coordinated omission)"
 )
-
-
-def paced(url: str, rate: float, seconds: float, connections: int = 32) -> dict[str, float]:
-    """Open loop: requests sent on a fixed schedule, `rate` per second for `seconds`, at most `connections` open."""
-    return asyncio.run(_paced(url, rate, seconds, connections))

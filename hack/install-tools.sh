@@ -3,12 +3,14 @@
 # helm, kind, skaffold, kubeconform (built from Go module sources with
 # `go install`/`go build`, never downloaded as release binaries) and kubectl
 # (copied from hack/build-k8s.sh's output so it matches the cluster version).
+# For the benchmarks only, on request: oha, the open-loop HTTP load generator,
+# built from crates.io with `cargo install` (needs a Rust toolchain).
 #
 # Idempotent: a tool whose binary already reports its pinned version is not
 # rebuilt, so the warm path takes a few seconds. Versions: hack/versions.env.
 #
 # Usage: hack/install-tools.sh            install everything
-#        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform kubectl)
+#        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform kubectl oha)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +20,7 @@ root="$(cd "${here}/.." && pwd)"
 
 bin="${root}/.tools/bin"
 mkdir -p "${bin}"
-command -v go >/dev/null || { echo "install-tools: Go is required (see README: installing the tools)" >&2; exit 1; }
+need() { command -v "$1" >/dev/null || { echo "install-tools: $1 is required (see README: installing the tools)" >&2; exit 1; }; }
 
 # Static, path-free binaries; no VCS stamping since we build from module zips.
 export CGO_ENABLED=0
@@ -56,6 +58,7 @@ mod_field() { # MODULE@VERSION FIELD
 }
 
 build_helm() {
+  need go
   # Without these ldflags helm reports itself as v3 "unknown" and renders
   # .Capabilities.KubeVersion as v1.20; upstream's Makefile derives the
   # Kubernetes version from its client-go requirement (v0.N => 1.N).
@@ -75,15 +78,24 @@ build_helm() {
 }
 
 build_kind() {
+  need go
   go install "sigs.k8s.io/kind@${KIND_VERSION}"
 }
 
+build_oha() {
+  need cargo
+  # --locked: the dependency versions oha's release pinned. --root: the binary lands in .tools/bin.
+  cargo install --quiet --locked --version "${OHA_VERSION}" --root "${root}/.tools" oha
+}
+
 build_kubeconform() {
+  need go
   go install -ldflags "-s -w -X main.version=${KUBECONFORM_VERSION}" \
     "github.com/yannh/kubeconform/cmd/kubeconform@${KUBECONFORM_VERSION}"
 }
 
 build_skaffold() {
+  need go
   # skaffold's go.mod has replace/exclude directives, which `go install
   # pkg@version` refuses; build the module source as the main module instead.
   local src work build_date
@@ -125,6 +137,7 @@ for t in "${tools[@]}"; do
     kubeconform) ensure kubeconform "${KUBECONFORM_VERSION}" "-v" build_kubeconform ;;
     skaffold) ensure skaffold "${SKAFFOLD_VERSION}" "version" build_skaffold ;;
     kubectl) ensure kubectl "${KUBERNETES_VERSION}" "version --client" install_kubectl ;;
+    oha) ensure oha "${OHA_VERSION}" "--version" build_oha ;;
     *) log "unknown tool: ${t}"; exit 2 ;;
   esac
 done
