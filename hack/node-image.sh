@@ -79,9 +79,12 @@ pause_ref=$(printf '%s\n' "${required[@]}" | grep '/pause:')
 
 # Content hash of every input: this script, the node files, the versions, the
 # binaries and the two base images (by image ID: a rebuilt base is a new input).
+# Versions of tools that never enter the node (helm, skaffold, kubeconform, oha)
+# are left out, so bumping one does not rebuild the node image.
 hash=$(
 	{
-		cat "${BASH_SOURCE[0]}" "$HERE/versions.env"
+		cat "${BASH_SOURCE[0]}"
+		grep -vE '^(HELM|SKAFFOLD|KUBECONFORM|OHA)_VERSION=' "$HERE/versions.env"
 		(cd "$NODE_DIR" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 		(cd "$BIN" && sha256sum "${NODE_BINARIES[@]}" $(printf '%s\n' "${IMAGE_BINARY[@]}" | grep -vx pause | sort))
 		"$DOCKER" image inspect --format '{{.Id}}' "$node_base" "$component_base"
