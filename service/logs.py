@@ -87,7 +87,6 @@ class GunicornLogger(glogging.Logger):
     straight to stdout (write_line) in the format of every other line."""
 
     _access_format = JsonFormatter()
-
     _access_on = False
 
     def setup(self, cfg) -> None:
@@ -122,10 +121,14 @@ class GunicornLogger(glogging.Logger):
 def write_line(line: str) -> None:
     """One whole line on stdout in one write(2) (the loop only for a short write).
 
-    The access log writes a line per request. Through a Logger, a handler lock and a flushed text stream it
-    cost a request about as much as a fifth of Flask (bench/); the line is the same either way. One write
-    per line keeps the lines of concurrent threads whole, as the handler's flush after each record does.
+    Through a Logger, its handler lock and a flushed text stream the access line cost 9.4 µs in-process;
+    written here 6.3, and about 10 µs less server CPU a request through gunicorn (bench/). One write per
+    line keeps the lines of concurrent threads whole, as the handler's flush after each record did. Like
+    a logging handler, a line that cannot be written is dropped: the response has been sent already.
     """
     data = (line + "\n").encode()
-    while data:
-        data = data[os.write(STDOUT, data) :]
+    try:
+        while data:
+            data = data[os.write(STDOUT, data) :]
+    except OSError:
+        pass

@@ -1,7 +1,8 @@
 import json
 import logging
+import os
 
-from service.logs import JsonFormatter, RequestIdFilter
+from service.logs import STDOUT, JsonFormatter, RequestIdFilter, write_line
 
 
 def test_log_lines_are_json_with_request_id(make_app):
@@ -28,3 +29,18 @@ def test_exceptions_are_one_json_line():
     line = JsonFormatter().format(record)
     assert "\n" not in line
     assert "ValueError: bad" in json.loads(line)["exception"]
+
+
+def test_write_line_writes_one_line_and_drops_it_when_stdout_is_gone():
+    stdout = os.dup(STDOUT)
+    read_end, write_end = os.pipe()
+    try:
+        os.dup2(write_end, STDOUT)
+        write_line('{"message": "one"}')
+        assert os.read(read_end, 100) == b'{"message": "one"}\n'
+        os.close(read_end)  # nobody reads any more: the write fails with EPIPE
+        write_line('{"message": "lost"}')
+    finally:
+        os.dup2(stdout, STDOUT)
+        os.close(stdout)
+        os.close(write_end)
