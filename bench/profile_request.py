@@ -77,7 +77,6 @@ def access_log_us(count: int) -> float:
 
     cfg = Config()
     cfg.set("accesslog", "-")
-    logs.configure("info")
     logger = logs.GunicornLogger(cfg)
     env = {**environ("/"), "flask_service.request_id": "0" * 32}
     took = datetime.timedelta(microseconds=1234)

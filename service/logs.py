@@ -70,13 +70,6 @@ def json_handler() -> logging.Handler:
 
 def configure(level: str) -> None:
     """Route every logger (Flask's included) through one JSON handler on stdout."""
-    # The JSON lines carry no caller, thread or process fields, so the records need not collect them:
-    # the switches of the logging HOWTO's "Optimization" section. The access log writes a line per
-    # request and collecting them was a fifth of its cost in-process (bench/profile_request.py).
-    logging._srcfile = None  # no stack walk for the caller's file and line
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [json_handler()]
     root.setLevel(level.upper())
