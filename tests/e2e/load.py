@@ -148,13 +148,11 @@ def counter_samples(metrics_text: str) -> dict[tuple, float]:
 class CounterWatch(_Bounded):
     def __init__(self, api: client.ApiClient):
         super().__init__(api)
-        self.scrapes: dict[str, list[tuple[float, dict[tuple, float]]]] = defaultdict(list)
+        self.scrapes: dict[str, list[dict[tuple, float]]] = defaultdict(list)  # per pod, in order
         self.failures: list[str] = []  # scrapes a pod answered with an error, or that could not be read
 
-    def stop(self) -> dict[str, list[tuple[float, dict[tuple, float]]]]:
-        """Per pod, (time.monotonic() of the scrape, samples) in order."""
+    def stop(self) -> None:
         self._halt()
-        return self.scrapes
 
     def _work(self) -> None:
         for _ in range(int(MAX_SECONDS / SCRAPE_INTERVAL)):
@@ -167,7 +165,7 @@ class CounterWatch(_Bounded):
                         raise BadStatusError(f"/metrics of {target.pod}: status {reply.status}: {reply.body[:300]}")
                     samples = counter_samples(reply.body)
                     with self._lock:
-                        self.scrapes[target.pod].append((time.monotonic(), samples))
+                        self.scrapes[target.pod].append(samples)
             except BadStatusError as error:
                 self.failures.append(f"{time.strftime('%X')} {error}")
             except KubeError:
@@ -180,7 +178,7 @@ class CounterWatch(_Bounded):
         """Series that went down between two scrapes of the same pod (Prometheus would see a reset)."""
         found = []
         for pod, scrapes in self.scrapes.items():
-            for (_, before), (_, after) in itertools.pairwise(scrapes):
+            for before, after in itertools.pairwise(scrapes):
                 for key, value in before.items():
                     if key in after and after[key] < value:
                         found.append(f"{pod} {key}: {value} -> {after[key]}")

@@ -55,13 +55,13 @@ def under_load(api, fault, retry_broken: bool = False):
         fault()
         time.sleep(SETTLE_SECONDS)
         result = load.stop()
-        scrapes = watch.stop()
+        watch.stop()
     print(f"{fault.__name__}: {result.ok} requests by {dict(result.pods)}, retried {len(result.retried)}")
     assert not result.failures, result.report()
     assert result.ok >= MIN_REQUESTS, f"too little load to mean anything: {result.ok} requests"
     assert not watch.failures, watch.failures[:5]
     assert not watch.decreases(), watch.decreases()[:10]
-    return result, scrapes
+    return result
 
 
 def test_rolling_upgrade_loses_no_request(api, core, apps, discovery, two_replicas, restore_release):
@@ -73,7 +73,7 @@ def test_rolling_upgrade_loses_no_request(api, core, apps, discovery, two_replic
         helm("upgrade", RELEASE, "chart", "--reuse-values", "--set-string", f"config.welcomeHeading={heading}")
         wait_rollout(apps)
 
-    result, _ = under_load(api, rolling_upgrade)
+    result = under_load(api, rolling_upgrade)
     new_pods = serving_pods(core)
     assert new_pods.isdisjoint(old_pods), "the upgrade did not replace the pods"
     assert set(result.pods) & old_pods and set(result.pods) & new_pods, f"load did not span it: {result.pods}"
@@ -88,7 +88,7 @@ def test_rollout_restart_loses_no_request(api, core, apps, two_replicas):
         kubectl("rollout", "restart", f"deployment/{RELEASE}")
         wait_rollout(apps)
 
-    result, _ = under_load(api, rollout_restart)
+    result = under_load(api, rollout_restart)
     new_pods = serving_pods(core)
     assert len(new_pods) == 2 and new_pods.isdisjoint(old_pods), f"not every pod was replaced: {new_pods}"
     assert set(result.pods) & old_pods and set(result.pods) & new_pods, f"load did not span it: {result.pods}"
@@ -107,7 +107,7 @@ def test_pod_deletion_loses_no_request(api, core, apps, two_replicas):
         )
         wait_rollout(apps)
 
-    result, _ = under_load(api, pod_deletion)
+    result = under_load(api, pod_deletion)
     assert pods[1] in result.pods, f"load never reached the surviving pod: {result.pods}"
 
 
@@ -135,7 +135,7 @@ def test_worker_kill_loses_no_request_and_no_count(api, core, discovery, two_rep
 
     total_before = request_total(core, discovery, pod)
     # SIGKILL takes the killed worker's in-flight request with it: retried once, as a proxy would.
-    result, _ = under_load(api, worker_kill, retry_broken=True)
+    result = under_load(api, worker_kill, retry_broken=True)
     counted = request_total(core, discovery, pod) - total_before
     assert result.pods[pod] >= MIN_REQUESTS // 2, f"load barely reached {pod}: {result.pods}"
     status = core.read_namespaced_pod(pod, NAMESPACE).status.container_statuses[0]
