@@ -31,7 +31,6 @@ from . import probe, runner, tree
 from .servers import free_port, stop_group
 
 CLUSTER = "flask-service-bench"
-TOOLS = tree.ROOT / ".tools" / "bin"
 DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
 LOGS = runner.RESULTS / "tmp"
 SYNC_GOAL_S = 3.0
@@ -154,7 +153,7 @@ def settle(env: dict[str, str]) -> None:
     """Wait until the release has only its current pods, then SETTLE_S: skaffold syncs into every pod
     of the image, and one still terminating after a rollout (or the read-only one `make up` left) would
     turn the next sync into errors and retries."""
-    kubectl = [str(TOOLS / "kubectl"), "--context", f"kind-{CLUSTER}", "--namespace", "default"]
+    kubectl = [str(tree.TOOLS_BIN / "kubectl"), "--context", f"kind-{CLUSTER}", "--namespace", "default"]
     deadline = time.monotonic() + SETTLE_TIMEOUT
     while time.monotonic() < deadline:
         replicas = run(*kubectl, "get", "deployment", "flask-service", "-o", "jsonpath={.spec.replicas}", env=env)
@@ -241,7 +240,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="sync/rebuild pairs under skaffold dev")
     args = parser.parse_args()
 
-    kind = str(TOOLS / "kind")
+    kind = str(tree.TOOLS_BIN / "kind")
     busy = runner.busy_cpus()
     others = [c for c in run(kind, "get", "clusters").split() if c != CLUSTER]
     print(f"rest of the machine busy: {busy} CPUs; other kind clusters: {others or 'none'}", flush=True)
@@ -249,7 +248,7 @@ def main() -> None:
     with tree.copy("bench-cluster") as work:
         # The tools are one-time machine artefacts: the copy uses the tree's.
         (work / ".tools").mkdir()
-        (work / ".tools" / "bin").symlink_to(TOOLS)
+        (work / ".tools" / "bin").symlink_to(tree.TOOLS_BIN)
         env = {**os.environ, "CLUSTER_NAME": CLUSTER, "KUBECONFIG": str(work / ".kube" / "config")}
         env.pop("MAKEFLAGS", None)
         env.pop("MAKELEVEL", None)

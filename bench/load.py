@@ -9,9 +9,9 @@ import resource
 import shutil
 import subprocess
 
-from .tree import ROOT
+from .tree import TOOLS_BIN
 
-TOOLS_BIN = os.path.join(ROOT, ".tools", "bin")  # where hack/install-tools.sh puts oha
+PACED_CONNECTIONS = 32
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -45,13 +45,13 @@ def wrk(url: str, seconds: float, connections: int, threads: int = 2) -> dict[st
 
 
 def oha() -> str:
-    found = shutil.which("oha", path=os.pathsep.join([TOOLS_BIN, os.environ.get("PATH", "")]))
+    found = shutil.which("oha", path=os.pathsep.join([str(TOOLS_BIN), os.environ.get("PATH", "")]))
     if found is None:
         raise SystemExit("oha is not installed (hack/install-tools.sh oha, which needs cargo)")
     return found
 
 
-def paced(url: str, rate: float, seconds: float, connections: int = 32) -> dict[str, float]:
+def paced(url: str, rate: float, seconds: float, connections: int = PACED_CONNECTIONS) -> dict[str, float]:
     """Open loop: `rate` requests a second for `seconds` (rate x seconds requests), at most `connections` open."""
     total = int(rate * seconds)
     argv = [oha(), "-n", str(total), "-q", str(rate), "-c", str(connections), "--latency-correction"]
@@ -80,6 +80,6 @@ def paced(url: str, rate: float, seconds: float, connections: int = 32) -> dict[
 
 
 PACED_METHOD = (
-    "oha, open loop: rate requests a second on 32 keep-alive connections, latency measured from each "
-    "request's due time (--latency-correction: a late send counts; no coordinated omission)"
+    f"oha, open loop: rate requests a second on {PACED_CONNECTIONS} keep-alive connections, latency measured "
+    "from each request's due time (--latency-correction: a late send counts; no coordinated omission)"
 )
