@@ -252,10 +252,14 @@ print(json.dumps(out))
 """
 
 
+def pod_python(pod: str, code: str) -> str:
+    """Run `code` with the image's own Python in the pod's service container; its stdout."""
+    return kubectl("exec", pod, "-c", "flask-service", "--", "/opt/venv/bin/python", "-c", code, timeout=60).stdout
+
+
 def gunicorn_processes(pod: str) -> dict[int, dict[str, int]]:
     """The arbiter (PID 1) and its workers in the pod's service container, with their memory."""
-    proc = kubectl("exec", pod, "-c", "flask-service", "--", "/opt/venv/bin/python", "-c", _PROCESSES, timeout=60)
-    return {int(pid): info for pid, info in json.loads(proc.stdout).items()}
+    return {int(pid): info for pid, info in json.loads(pod_python(pod, _PROCESSES)).items()}
 
 
 def worker_pids(pod: str) -> set[int]:
@@ -263,5 +267,4 @@ def worker_pids(pod: str) -> set[int]:
 
 
 def kill_in_pod(pod: str, pid: int, signal_name: str = "SIGKILL") -> None:
-    code = f"import os, signal; os.kill({pid}, signal.{signal_name})"
-    kubectl("exec", pod, "-c", "flask-service", "--", "/opt/venv/bin/python", "-c", code, timeout=60)
+    pod_python(pod, f"import os, signal; os.kill({pid}, signal.{signal_name})")
