@@ -25,6 +25,11 @@ export DOCKER_BUILDKIT := 1
 EXTRA_CA_FILE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 export EXTRA_CA_FILE
 IMAGE ?= flask-service
+# The registry `make publish` pushes to, and `make up` pushes the working tree's build to: by default
+# the local one beside the kind cluster (hack/registry.sh), which the nodes pull from.
+REGISTRY ?= localhost:5001
+# --snapshot: replace the version's published content (what `make up` does for the local copy).
+PUBLISH_ARGS ?=
 # The kind cluster that cluster, up, dev, down and e2e act on (kube context kind-<name>), and the local
 # port `make up` forwards: another name and port let a second cluster run beside the first.
 CLUSTER_NAME ?= flask-service
@@ -76,6 +81,8 @@ lint: venv ## ruff and hadolint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/hadolint Dockerfile
+	hack/install-tools.sh actionlint >/dev/null
+	actionlint
 
 .PHONY: test
 test: venv cluster k8s-schemas ## Every tier: lint, unit, integration, container, chart, e2e (creates what it needs)
@@ -116,6 +123,15 @@ image: engine ## Build flask-service:<version> (AIRGAP=1: FROM the local base; E
 	  --build-arg SOURCE_URL="$(SOURCE_URL)" \
 	  .
 
+.PHONY: publish
+publish: registry tools ## Publish image (version tag), SBOM and chart to REGISTRY; a published version never changes
+	$(MAKE) --no-print-directory image IMAGE=$(REGISTRY)/flask-service
+	$(PY) hack/publish.py publish $(REGISTRY)/flask-service:$(VERSION) $(PUBLISH_ARGS)
+
+.PHONY: registry
+registry: engine venv ## Start the local OCI registry on 127.0.0.1:5001 (built from Go module sources)
+	hack/registry.sh up
+
 .PHONY: k8s-schemas
 k8s-schemas: ## Kubernetes API JSON schemas for the offline kubeconform test (go mod download; cached)
 	hack/k8s-schemas.sh
@@ -145,7 +161,10 @@ cluster: cluster-prereqs ## Create (or reuse) the kind cluster CLUSTER_NAME (def
 	hack/cluster.sh up
 
 .PHONY: up
-up: cluster ## Cluster + skaffold run + port-forward 127.0.0.1:LOCAL_PORT (default 5000; Ctrl-C stops it)
+up: cluster venv ## Cluster + local registry + skaffold run + port-forward 127.0.0.1:LOCAL_PORT (default 5000; Ctrl-C stops it)
+	# The by-hand paths (helm install chart/ or oci://, kubectl apply -k k8s/) pull the version tag from
+	# the local registry: publish the working tree there as the version's development copy.
+	$(MAKE) --no-print-directory publish PUBLISH_ARGS=--snapshot
 	skaffold run --kube-context $(KUBE_CONTEXT) --update-check=false --port-forward=off
 	kubectl --context $(KUBE_CONTEXT) rollout status deployment/flask-service --timeout=300s
 	@echo "flask-service: http://127.0.0.1:$(LOCAL_PORT)/ and /next (Ctrl-C stops the port-forward)"

@@ -3,7 +3,8 @@
 #
 #   up      create the cluster (k8s/kind-config.yaml, name $CLUSTER_NAME, kube
 #           context kind-$CLUSTER_NAME), or reuse a healthy one, and wait until
-#           the node is Ready and CoreDNS serves
+#           the node is Ready and CoreDNS serves; the local registry
+#           (hack/registry.sh) runs beside it and the nodes pull from it
 #   down    delete it
 #   status  exit 0 when the cluster exists, its node is Ready and CoreDNS runs
 #
@@ -82,7 +83,9 @@ node_image() {
 
 up() {
 	preflight
+	"$HERE/registry.sh" up
 	if healthy; then
+		"$HERE/registry.sh" wire
 		log "cluster $NAME is up (context $CONTEXT)"
 		return 0
 	fi
@@ -98,6 +101,7 @@ up() {
 	start=$SECONDS
 	"$KIND" create cluster --name "$NAME" --config "$CONFIG" --image "$image" --wait "$WAIT" >&2
 	wait_ready "$WAIT"
+	"$HERE/registry.sh" wire
 	log "cluster $NAME is up in $((SECONDS - start)) s (context $CONTEXT)"
 }
 

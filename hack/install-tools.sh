@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the pinned developer tools into the project-local .tools/bin:
-# helm, kind, skaffold, kubeconform (built from Go module sources with
-# `go install`/`go build`, never downloaded as release binaries) and kubectl
+# helm, kind, skaffold, kubeconform, actionlint and the Distribution registry
+# (built from Go module sources with `go install`/`go build`, never downloaded
+# as release binaries) and kubectl
 # (copied from hack/build-k8s.sh's output so it matches the cluster version).
 # For the benchmarks only, on request: oha, the open-loop HTTP load generator,
 # built from crates.io with `cargo install` (needs a Rust toolchain).
@@ -10,7 +11,8 @@
 # rebuilt, so the warm path takes a few seconds. Versions: hack/versions.env.
 #
 # Usage: hack/install-tools.sh            install everything
-#        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform kubectl oha)
+#        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform kubectl
+#                                         actionlint registry oha)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -82,6 +84,19 @@ build_kind() {
   go install "sigs.k8s.io/kind@${KIND_VERSION}"
 }
 
+build_actionlint() {
+  need go
+  # actionlint reads its version from the module's build info.
+  go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
+}
+
+build_registry() {
+  need go
+  # A static binary (CGO_ENABLED=0 above): hack/registry.sh runs it in a FROM-scratch image.
+  go install -ldflags "-s -w -X github.com/distribution/distribution/v3/version.version=${REGISTRY_VERSION}" \
+    "github.com/distribution/distribution/v3/cmd/registry@${REGISTRY_VERSION}"
+}
+
 build_oha() {
   need cargo
   # --locked: the dependency versions oha's release pinned. --root: the binary lands in .tools/bin.
@@ -129,7 +144,7 @@ install_kubectl() {
 }
 
 tools=("$@")
-[[ ${#tools[@]} -gt 0 ]] || tools=(helm kind kubeconform skaffold kubectl)
+[[ ${#tools[@]} -gt 0 ]] || tools=(helm kind kubeconform skaffold kubectl actionlint registry)
 for t in "${tools[@]}"; do
   case "${t}" in
     helm) ensure helm "${HELM_VERSION}" "version --short" build_helm ;;
@@ -137,6 +152,8 @@ for t in "${tools[@]}"; do
     kubeconform) ensure kubeconform "${KUBECONFORM_VERSION}" "-v" build_kubeconform ;;
     skaffold) ensure skaffold "${SKAFFOLD_VERSION}" "version" build_skaffold ;;
     kubectl) ensure kubectl "${KUBERNETES_VERSION}" "version --client" install_kubectl ;;
+    actionlint) ensure actionlint "${ACTIONLINT_VERSION}" "-version" build_actionlint ;;
+    registry) ensure registry "${REGISTRY_VERSION}" "--version" build_registry ;;
     oha) ensure oha "${OHA_VERSION}" "--version" build_oha ;;
     *) log "unknown tool: ${t}"; exit 2 ;;
   esac

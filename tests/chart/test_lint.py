@@ -1,7 +1,9 @@
 """`helm lint --strict` accepts the chart with its defaults and with every CI values file."""
 
 import pytest
+import yaml
 
+from service.version import VERSION
 from tests.chart.chartlib import CHART, CI_VALUES, KUBE_VERSION, run_helm
 
 
@@ -21,3 +23,9 @@ def test_lint_strict(helm, values):
     assert "0 chart(s) failed" in result.stdout
     # --strict turns warnings into failures; make sure none slipped through as text either.
     assert "[WARNING]" not in result.stdout and "[ERROR]" not in result.stdout
+
+
+def test_chart_versions_are_the_service_version():
+    # One source of truth: `make publish` packages the chart at service/version.py's VERSION.
+    meta = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert meta["version"] == meta["appVersion"] == VERSION

@@ -168,13 +168,16 @@ def test_names_follow_the_release(render):
 # --- image reference ---------------------------------------------------------------------------------
 
 
+DIGEST = "sha256:" + "a" * 64
+
+
 @pytest.mark.parametrize(
     ("image", "expected"),
     [
-        ({}, f"flask-service:{CHART_META['appVersion']}"),
-        ({"image.tag": "1.2.3"}, "flask-service:1.2.3"),
+        ({}, f"localhost:5001/flask-service:{CHART_META['appVersion']}"),
+        ({"image.tag": "1.2.3"}, "localhost:5001/flask-service:1.2.3"),
         ({"image.repository": "registry.example.com/app", "image.tag": "abc"}, "registry.example.com/app:abc"),
-        ({"image.tag": "1.2.3", "image.digest": "sha256:" + "a" * 64}, "flask-service@sha256:" + "a" * 64),
+        ({"image.tag": "1.2.3", "image.digest": DIGEST}, f"localhost:5001/flask-service@{DIGEST}"),
     ],
     ids=["default-appversion", "tag", "repository", "digest-wins"],
 )

@@ -205,9 +205,11 @@ PORT_FORWARD_READY_TIMEOUT = 30
 
 
 @contextlib.contextmanager
-def kubectl_port_forward(resource: str, local_port: int, remote_port: int = SERVICE_PORT) -> Iterator[str]:
+def kubectl_port_forward(
+    resource: str, local_port: int, remote_port: int = SERVICE_PORT, namespace: str = NAMESPACE
+) -> Iterator[str]:
     """`kubectl port-forward <resource> <local>:<remote>` until the block ends; yields the first line it printed."""
-    cmd = ["kubectl", "--context", CONTEXT, "--namespace", NAMESPACE]
+    cmd = ["kubectl", "--context", CONTEXT, "--namespace", namespace]
     cmd += ["port-forward", resource, f"{local_port}:{remote_port}"]
     proc = subprocess.Popen(cmd, env=tool_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
