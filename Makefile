@@ -185,11 +185,12 @@ $(VENV)/.bench-installed: requirements-bench.lock | venv
 	touch $@
 
 .PHONY: bench
-bench: $(VENV)/.bench-installed ## Every benchmark (HTTP, metrics, image, cluster, soak) and the chart (needs wrk, and cargo for oha)
+bench: $(VENV)/.bench-installed ## Every benchmark (HTTP, metrics, slow clients, image, cluster, soak) and the chart (needs wrk, and cargo for oha)
 	command -v wrk >/dev/null || apt-get install -y wrk
 	hack/install-tools.sh oha
 	$(PY) -m bench.http_bench
 	$(PY) -m bench.metrics_bench
+	$(PY) -m bench.slow_clients
 	$(MAKE) --no-print-directory bench-image bench-cluster bench-soak
 	$(PY) -m bench.chart
 

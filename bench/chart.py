@@ -1,4 +1,4 @@
-"""Draw bench/results/http.json, metrics.json, image.json, cluster.json and soak.json as one PNG
+"""Draw bench/results/http.json, metrics.json, image.json, cluster.json, soak.json and slow_clients.json as one PNG
 (bench/results/bench.png).
 
 One function per panel, each drawing on the axes it is given: a new panel is a new function and an
@@ -135,7 +135,50 @@ def soak(ax, http: dict, metrics: dict) -> None:
     ax.legend(fontsize=7, loc="lower right")
 
 
-PANELS = [(throughput, 3), (p99, 3), (ratios, 3), (developer_loop, 3), (soak, 2)]  # (panel, relative width)
+def slow_clients(ax, http: dict, metrics: dict) -> None:
+    """Ordinary p99 against the number of slow and idle clients held open (slow_clients.json), per worker."""
+    run = json.loads((RESULTS / "slow_clients.json").read_text())
+    for (name, panel), colour in zip(run["slow_clients"].items(), ("tab:orange", "tab:blue"), strict=False):
+        levels = panel["levels"]
+        ax.plot([int(n) for n in levels], [f["p99_ms"] for f in levels.values()], marker="o", color=colour, label=name)
+    ax.axhline(run["goals"]["p99_ms_with_512_slow"], color="tab:red", linestyle="--", label="50 ms goal")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.set_xlabel("slow + idle connections held (half each)")
+    ax.set_ylabel("ordinary GET / p99 ms (log; 2000 = client timeout)")
+    ax.set_title("slow clients", fontsize=9)
+    ax.legend(fontsize=7)
+
+
+def overload(ax, http: dict, metrics: dict) -> None:
+    """What the client sees at twice the maximum rate (slow_clients.json): served, refused, timed out."""
+    run = json.loads((RESULTS / "slow_clients.json").read_text())
+    names = list(run["overload"])
+    kinds = {"200": "tab:green", "503": "tab:orange", "timeout": "tab:red"}
+    left = [0] * len(names)
+    for kind, colour in kinds.items():
+        counts = [run["overload"][n]["outcomes"].get(kind, {}).get("count", 0) for n in names]
+        labels = [run["overload"][n]["outcomes"].get(kind, {}).get("p99_ms") for n in names]
+        bars = ax.barh(names, counts, left=left, color=colour, label=kind)
+        ax.bar_label(bars, [f"p99 {v:g} ms" if v is not None else "" for v in labels], label_type="center", fontsize=7)
+        left = [a + b for a, b in zip(left, counts, strict=True)]
+    first = run["overload"][names[0]]
+    ax.set_xlabel(f"requests at {first['offered_rps']:g} rps (2x max) for {run['method']['overload_seconds']:g} s")
+    failed = ", ".join(f"{n}: {run['overload'][n]['probes']['failed']}" for n in names)
+    ax.set_title(f"overload; failed probes {failed}", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.invert_yaxis()
+
+
+PANELS = [
+    (throughput, 3),
+    (p99, 3),
+    (ratios, 3),
+    (developer_loop, 3),
+    (soak, 2),
+    (slow_clients, 3),
+    (overload, 3),
+]  # (panel, relative width)
 
 
 def main() -> None:

@@ -18,6 +18,10 @@ TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), "templates")
 SHM = "/dev/shm"  # noqa: S108 - a memory filesystem, used for heartbeats only, not secrets
 
 
+WORKER_CLASSES = {"guarded": "service.worker.GuardedWorker", "gthread": "gthread", "sync": "sync"}
+WORKER_CONNECTIONS = 1000
+
+
 def worker_tmp_dir() -> str | None:
     # Worker heartbeats are file writes: on a disk-backed /tmp they can stall and get workers killed.
     return SHM if os.path.isdir(SHM) and os.access(SHM, os.W_OK) else None
@@ -41,7 +45,9 @@ def options(settings: Settings) -> dict[str, object]:
         "bind": [f"[{settings.host}]:{settings.port}" if ":" in settings.host else f"{settings.host}:{settings.port}"],
         "workers": settings.workers,
         "threads": settings.threads,
-        "worker_class": "gthread" if settings.threads > 1 else "sync",
+        "worker_class": WORKER_CLASSES[settings.worker_class],
+        # Per worker: connections held at once, slow and idle ones included (gunicorn's default).
+        "worker_connections": WORKER_CONNECTIONS,
         "timeout": settings.timeout,
         "graceful_timeout": settings.graceful_timeout,
         "keepalive": settings.keepalive,
@@ -63,6 +69,9 @@ def options(settings: Settings) -> dict[str, object]:
         # the app's root, or get a 500 naming a SCRIPT_NAME the path does not start with. No proxy in
         # front of the service sets them, so none is taken (with header_map "drop" they are ignored).
         "forwarder_headers": "",
+        # X-Forwarded-Proto and the like are taken only from these peers; gunicorn's default trusts 127.0.0.1,
+        # which is where kubectl port-forward and sidecars connect from, relaying any client's headers.
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
         "proc_name": "flask-service",
         "child_exit": child_exit,
     }

@@ -6,6 +6,7 @@ A bad value raises ConfigError naming the variable; the server turns that into o
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -13,6 +14,8 @@ from dataclasses import dataclass, fields
 from .version import VERSION
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+# guarded: the service's own worker (service/worker.py); gthread and sync: gunicorn's, without its guards.
+WORKER_CLASSES = ("guarded", "gthread", "sync")
 MAX_HEADING = 200
 
 
@@ -77,6 +80,20 @@ def _path(name: str, raw: str) -> str:
     return value
 
 
+def _addresses(name: str, raw: str) -> str:
+    """Comma-separated IP addresses or networks, or `*`; returned normalised, as gunicorn reads it."""
+    value = raw.strip()
+    if value == "*":
+        return value
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r}: {item!r} is not an IP address or network (or use *)") from None
+    return ",".join(items)
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "0.0.0.0"
@@ -87,6 +104,10 @@ class Settings:
     graceful_timeout: int = 20
     keepalive: int = 5
     shutdown_delay: float = 0.0
+    worker_class: str = "guarded"
+    header_timeout: float = 5.0
+    max_queued: int = 64
+    forwarded_allow_ips: str = ""
     log_level: str = "info"
     access_log: bool = True
     reload: bool = False
@@ -128,6 +149,10 @@ _PARSERS: dict[str, tuple[str, Parser]] = {
     "graceful_timeout": ("GRACEFUL_TIMEOUT", lambda n, r: _int(n, r, 0, 3600)),
     "keepalive": ("GUNICORN_KEEPALIVE", lambda n, r: _int(n, r, 0, 300)),
     "shutdown_delay": ("SHUTDOWN_DELAY", lambda n, r: _float(n, r, 0, 300)),
+    "worker_class": ("WORKER_CLASS", lambda n, r: _choice(n, r, WORKER_CLASSES)),
+    "header_timeout": ("HEADER_TIMEOUT", lambda n, r: _float(n, r, 0.1, 300)),
+    "max_queued": ("MAX_QUEUED", lambda n, r: _int(n, r, 1, 100000)),
+    "forwarded_allow_ips": ("FORWARDED_ALLOW_IPS", _addresses),
     "log_level": ("LOG_LEVEL", lambda n, r: _choice(n, r, LOG_LEVELS)),
     "access_log": ("ACCESS_LOG", _bool),
     "reload": ("GUNICORN_RELOAD", _bool),

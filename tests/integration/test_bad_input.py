@@ -111,8 +111,10 @@ BAD_HEADERS = {
     "bare-lf": b"X-A: a\nX-B: b",
     "duplicate-host": b"Host: y",
     "duplicate-content-type": b"Content-Type: a/b\r\nContent-Type: c/d",
-    "contradictory-scheme": b"X-Forwarded-Proto: https\r\nX-Forwarded-Ssl: off",
 }
+# Scheme headers that contradict each other are a 400 from a trusted proxy only (FORWARDED_ALLOW_IPS, none by
+# default); from anyone else they are ignored (tests/integration/test_slow_clients.py covers the trusted case).
+CONTRADICTORY_SCHEME = b"X-Forwarded-Proto: https\r\nX-Forwarded-Ssl: off"
 CHUNKED = b"Transfer-Encoding: chunked"
 # name -> (framing header lines, body bytes)
 BODIES = {
@@ -194,6 +196,7 @@ def protocol_cases() -> list[Case]:
         Case("authority-with-get", request(b"x:443"), (400,)),
         Case("space-in-target", request(b"/a b"), (400,)),
         Case("chunked-on-http-1.0", post([CHUNKED], b"0\r\n\r\n", version=b"HTTP/1.0"), (400,)),
+        Case("untrusted-contradictory-scheme", request(headers=[CONTRADICTORY_SCHEME]), (200,)),
         Case("script-name-header", request(headers=[b"SCRIPT_NAME: /x"]), (200,)),
         Case("script-name-prefix", request(b"/metrics", headers=[b"SCRIPT_NAME: /metrics"]), (200,)),
         Case("http-1.0-no-host", request(host=None, close=False, version=b"HTTP/1.0"), (200,)),

@@ -1,4 +1,4 @@
-"""The service plus one slow route, served by the project's own server (for shutdown tests).
+"""The service plus a slow route and a route showing the peer, served by the project's own server (for tests).
 
 Production code has no slow route; tests run this module instead of `python -m service`.
 """
@@ -19,6 +19,11 @@ def build(config):
         seconds = min(float(request.args.get("seconds", "2")), 30.0)
         time.sleep(seconds)
         return {"slept": seconds}
+
+    @app.get("/peer")
+    def peer():
+        # What the app believes of the client: X-Forwarded-* change it only from FORWARDED_ALLOW_IPS.
+        return {"scheme": request.scheme, "remote_addr": request.remote_addr}
 
     return app
 

@@ -24,3 +24,14 @@ def test_a_client_cannot_set_script_name():
     for script_name in ("/x", "/metrics"):
         environ = environ_for(b"GET /metrics HTTP/1.1\r\nHost: x\r\nSCRIPT_NAME: " + script_name.encode() + b"\r\n\r\n")
         assert (environ["SCRIPT_NAME"], environ["PATH_INFO"]) == ("", "/metrics")
+
+
+def test_forwarded_headers_are_not_taken_from_loopback_by_default():
+    environ = environ_for(b"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\n\r\n")
+    assert environ["wsgi.url_scheme"] == "http"
+
+
+def test_the_service_worker_is_the_default_and_holds_a_thousand_connections():
+    cfg = Server(Settings(), create_app, "/nonexistent/drain-flag").cfg
+    assert cfg.worker_class_str == "service.worker.GuardedWorker"
+    assert cfg.worker_connections >= 1000

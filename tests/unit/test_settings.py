@@ -31,6 +31,15 @@ def test_values_are_parsed():
     assert settings.metrics_dir == "/tmp/m"
 
 
+def test_the_guards_default_to_on_and_trust_no_proxy():
+    settings = Settings.from_env({})
+    assert (settings.worker_class, settings.header_timeout, settings.max_queued) == ("guarded", 5.0, 64)
+    assert settings.forwarded_allow_ips == ""
+    custom = Settings.from_env({"FORWARDED_ALLOW_IPS": " 10.0.0.0/8 , ::1 ", "HEADER_TIMEOUT": "2.5"})
+    assert (custom.forwarded_allow_ips, custom.header_timeout) == ("10.0.0.0/8,::1", 2.5)
+    assert Settings.from_env({"FORWARDED_ALLOW_IPS": "*"}).forwarded_allow_ips == "*"
+
+
 def test_blank_optional_values_mean_default():
     assert Settings.from_env({"PORT": "", "WEB_CONCURRENCY": "  "}) == Settings.from_env({})
 
@@ -54,6 +63,11 @@ def test_blank_optional_values_mean_default():
         ("WELCOME_HEADING", "   "),
         ("NEXT_HEADING", "x" * 201),
         ("HOST", "two words"),
+        ("HEADER_TIMEOUT", "0"),
+        ("MAX_QUEUED", "0"),
+        ("WORKER_CLASS", "gevent"),
+        ("FORWARDED_ALLOW_IPS", "proxy.example"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.1,10.0.0.0/33"),
     ],
 )
 def test_bad_value_names_the_setting(variable, value):

@@ -1,0 +1,52 @@
+"""Slow and idle clients against one pod through the API server's port-forward (`kubectl port-forward pod/…`).
+
+Nothing buffers requests between kubectl port-forward and gunicorn, as with a ClusterIP Service or an L4 load
+balancer: this is where slow clients used to take the pod out. Held longer than the liveness probe needs to
+fail (period 10 s x threshold 3), the pod must keep answering, stay in the Service's endpoints and not be
+restarted. Bounded: SLOW_CLIENTS connections for HOLD_SECONDS, one pod, loopback to kubectl only.
+"""
+
+from __future__ import annotations
+
+import time
+
+from tests.support.httpclient import free_port, get
+from tests.support.slowclients import SlowClients
+
+from .kube import kubectl_port_forward, ready_targets, release_pods
+
+SLOW_CLIENTS = 512  # half idle, half sending a head a byte a second
+HOLD_SECONDS = 40
+P99_LIMIT = 1.0  # seconds: through kubectl and the API server, not loopback
+
+
+def restarts(pod) -> int:
+    return sum(status.restart_count for status in pod.status.container_statuses or [])
+
+
+def test_slow_and_idle_clients_do_not_take_the_pod_out(release, core, discovery):
+    pod = release_pods(core)[0]
+    name, restarted = pod.metadata.name, restarts(pod)
+    port = free_port()
+    timings, statuses = [], []
+    with kubectl_port_forward(f"pod/{name}", port):
+        url = f"http://127.0.0.1:{port}"
+        assert get(url + "/readyz").status == 200
+        with SlowClients("127.0.0.1", port, idle=SLOW_CLIENTS // 2, slow=SLOW_CLIENTS // 2, seconds=HOLD_SECONDS + 30):
+            end = time.monotonic() + HOLD_SECONDS
+            while time.monotonic() < end:
+                start = time.monotonic()
+                try:
+                    statuses.append(get(url + "/", timeout=5).status)
+                except OSError as error:
+                    statuses.append(type(error).__name__)
+                timings.append(time.monotonic() - start)
+                time.sleep(0.2)
+            assert name in {t.pod for t in ready_targets(core, discovery)}, "the pod left the Service's endpoints"
+    failures = [s for s in statuses if s != 200]
+    assert not failures, f"{len(failures)} of {len(statuses)} ordinary requests failed: {failures[:5]}"
+    p99 = sorted(timings)[int(len(timings) * 0.99)]
+    assert p99 < P99_LIMIT, f"ordinary p99 {p99:.3f} s with {SLOW_CLIENTS} slow clients"
+    after = core.read_namespaced_pod(name, pod.metadata.namespace)
+    assert restarts(after) == restarted, "the container was restarted (liveness probe)"
+    assert name in {t.pod for t in ready_targets(core, discovery)}
