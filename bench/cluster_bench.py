@@ -112,6 +112,7 @@ def make_up(name: str, work: Path, env: dict[str, str], timeout: float, built: s
         up.stop()
         built |= tags(up)
     # skaffold prints "Starting deploy" before it loads the image into kind, then runs helm.
+    publish = since(up, r"publish PUBLISH_ARGS=--snapshot")
     skaffold = since(up, r"^skaffold run ")
     deploy = since(up, r"Starting deploy")
     load = since(up, r"Loading images into kind")
@@ -120,13 +121,46 @@ def make_up(name: str, work: Path, env: dict[str, str], timeout: float, built: s
     created = up.when(r"cluster \S+ is up in (\d+) s")
     return {
         "first_200_s": seconds(up.start, served),
-        "cluster_s": seconds(up.start, skaffold),
+        "cluster_s": seconds(up.start, publish),
+        "publish_s": seconds(publish, skaffold),
         "cluster_create_s": float(created[1][1]) if created else None,
         "build_s": seconds(skaffold, deploy),
         "kind_load_s": seconds(load, loaded),
         "deploy_to_ready_s": seconds(loaded or deploy, ready),
         "port_forward_to_200_s": seconds(ready, served),
         "image_built": up.when(r"Not found\. Building") is not None,
+    }
+
+
+def push_vs_load(rounds: int, built: set[str]) -> dict:
+    """A rebuilt image into the cluster's node: `kind load` (the whole image, saved and imported) against a
+    push to the local registry and the node's pull (only the layers it lacks). Each round makes a new image:
+    the deployed one plus a new small layer, as a code change makes. Interleaved; one node."""
+    base = next(iter(sorted(built)))
+    node = run(str(tree.TOOLS_BIN / "kind"), "get", "nodes", "--name", CLUSTER).split()[0]
+    load, push = [], []
+    for number in range(rounds):
+        for way, times in (("load", load), ("push", push)):
+            image = f"localhost:5001/bench-{os.getpid()}/flask-service:{way}-{number}"
+            dockerfile = f"FROM {base}\nRUN echo {time.time_ns()} > /tmp/bench-change\n"
+            argv = [DOCKER, "build", "-q", "-t", image, "-"]
+            subprocess.run(argv, input=dockerfile, text=True, check=True, capture_output=True, timeout=300)
+            built.add(image)
+            start = time.monotonic()
+            if way == "load":
+                run(str(tree.TOOLS_BIN / "kind"), "load", "docker-image", image, "--name", CLUSTER, timeout=600)
+            else:
+                run(DOCKER, "push", image, timeout=600)
+                run(DOCKER, "exec", node, "crictl", "pull", image, timeout=600)
+            times.append(round(time.monotonic() - start, 2))
+        print(f"  round {number + 1}/{rounds}: kind load {load[-1]} s, push + pull {push[-1]} s", flush=True)
+    return {
+        "nodes": 1,
+        "kind_load_runs_s": load,
+        "push_pull_runs_s": push,
+        "kind_load_median_s": statistics.median(load),
+        "push_pull_median_s": statistics.median(push),
+        "ratio_push_vs_load": round(statistics.median(push) / statistics.median(load), 3),
     }
 
 
@@ -262,6 +296,7 @@ def main() -> None:
             warm = make_up("up-warm", work, env, UP_WARM_TIMEOUT, built)
             print(f"  make up warm: {warm}", flush=True)
             dev = dev_loop(work, env, args.rounds, built)
+            delivery = push_vs_load(args.rounds, built)
         finally:
             subprocess.run([kind, "delete", "cluster", "--name", CLUSTER], env=env, capture_output=True, timeout=300)
             for image in sorted(built) + ([base] if base else []):
@@ -293,9 +328,10 @@ def main() -> None:
         "make_up": {"cold": cold, "warm": warm},
         "ratio_warm_vs_cold": round(warm["first_200_s"] / cold["first_200_s"], 3),
         "dev": dev,
+        "image_delivery": delivery,
     }
     path = runner.write("cluster", data)
-    columns = ("first_200_s", "cluster_s", "build_s", "kind_load_s", "deploy_to_ready_s")
+    columns = ("first_200_s", "cluster_s", "publish_s", "build_s", "kind_load_s", "deploy_to_ready_s")
     print("\nmake up, s " + " ".join(f"{c.removesuffix('_s'):>17}" for c in columns))
     for name, up in data["make_up"].items():
         print(f"{name:10} " + " ".join(f"{'-' if up[c] is None else up[c]:>17}" for c in columns))
@@ -304,6 +340,10 @@ def main() -> None:
         f"skaffold dev edit -> served: sync {dev['sync_median_s']} s, rebuild {dev['rebuild_median_s']} s "
         f"(sync / rebuild {dev['ratio_sync_vs_rebuild']}; goal sync <= {SYNC_GOAL_S} s: "
         f"{'met' if dev['sync_meets_goal'] else 'missed'})"
+    )
+    print(
+        f"rebuilt image into the node: kind load {delivery['kind_load_median_s']} s, push + pull "
+        f"{delivery['push_pull_median_s']} s (push / load {delivery['ratio_push_vs_load']})"
     )
     print(f"wrote {path.relative_to(tree.ROOT)}")
 

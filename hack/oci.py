@@ -102,14 +102,25 @@ class Registry:
             response.close()
 
     def referrers(self, repository: str, digest: str, artifact_type: str) -> list[dict]:
-        """Manifests that name `digest` as their subject, of one artifact type (OCI 1.1 referrers API)."""
+        """Manifests that name `digest` as their subject, of one artifact type: from the OCI 1.1 referrers
+        API, or, where the registry lacks it (Distribution 3.1 does), from the spec's fallback, an index
+        tagged `sha256-<hex>` that the pushing client keeps."""
         query = urllib.parse.urlencode({"artifactType": artifact_type})
         response = self._request("GET", f"/{repository}/referrers/{digest}?{query}")
-        if response is None:
-            return []
-        with response:
-            index = json.load(response)
+        if response is not None:
+            with response:
+                index = json.load(response)
+        else:
+            index = self._fallback_index(repository, digest)
         return [m for m in index.get("manifests", []) if m.get("artifactType") == artifact_type]
+
+    @staticmethod
+    def _fallback_tag(digest: str) -> str:
+        return digest.replace(":", "-")
+
+    def _fallback_index(self, repository: str, digest: str) -> dict:
+        found = self.manifest(repository, self._fallback_tag(digest))
+        return json.loads(found[2]) if found else {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}
 
     def attach(self, repository: str, subject: tuple[str, str, int], artifact_type: str, data: bytes) -> str:
         """Push `data` as an artifact whose subject is the manifest (digest, media type, size); its digest."""
@@ -123,4 +134,14 @@ class Registry:
             "subject": {"digest": subject[0], "mediaType": subject[1], "size": subject[2]},
         }
         body = json.dumps(manifest, separators=(",", ":"), sort_keys=True).encode()
-        return self.push_manifest(repository, digest_of(body), manifest)
+        digest = self.push_manifest(repository, digest_of(body), manifest)
+        probe = self._request("GET", f"/{repository}/referrers/{subject[0]}")
+        if probe is None:  # no referrers API: keep the fallback index up to date
+            index = self._fallback_index(repository, subject[0])
+            if all(m["digest"] != digest for m in index["manifests"]):
+                descriptor = {"mediaType": OCI_MANIFEST, "digest": digest, "size": len(body)}
+                index["manifests"].append(descriptor | {"artifactType": artifact_type})
+                self.push_manifest(repository, self._fallback_tag(subject[0]), index)
+        else:
+            probe.close()
+        return digest

@@ -101,12 +101,13 @@ def publish_image(registry: oci.Registry, image: str, snapshot: bool) -> tuple[s
 
 def publish_sbom(registry: oci.Registry, image: str, subject: tuple[str, str, int]) -> str:
     _, repository, _ = oci.split_reference(image)
+    attached = registry.referrers(repository, subject[0], sbom.MEDIA_TYPE)
+    if attached:
+        # An image digest names its content, lock and OS packages included: so its SBOM is the one already
+        # attached (and making one takes seconds).
+        print(f"publish: SBOM already attached ({attached[0]['digest']})")
+        return attached[0]["digest"]
     data = (json.dumps(sbom.image_bom(image), indent=2, sort_keys=True) + "\n").encode()
-    for existing in registry.referrers(repository, subject[0], sbom.MEDIA_TYPE):
-        layers = json.loads(registry.manifest(repository, existing["digest"])[2])["layers"]
-        if layers[0]["digest"] == oci.digest_of(data):
-            print(f"publish: SBOM already attached ({existing['digest']})")
-            return existing["digest"]
     digest = registry.attach(repository, subject, sbom.MEDIA_TYPE, data)
     print(f"publish: SBOM attached to {subject[0]} ({digest}, {len(data)} bytes)")
     return digest
