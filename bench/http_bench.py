@@ -44,6 +44,21 @@ def paced(targets: list[servers.Server], rate: float, rounds: int, seconds: floa
     return out
 
 
+def preamble(args, busy: float) -> dict:
+    """The machine and the wrk method, as every result file of this benchmark states them."""
+    return {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "busy_cpus_before": busy},
+        "method": {
+            "rounds": args.rounds,
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "load": "wrk closed loop, interleaved rounds, medians",
+            "server_cpu_us": "CPU time of the server's processes per request during the wrk run (/proc)",
+            "path": "/",
+        },
+    }
+
+
 def tracing_rows(default: servers.Server, sink: Sink) -> tuple[servers.Server, servers.Server]:
     """The default with tracing configured but switched off, and on with every request sampled."""
     workers, threads = int(default.env["WEB_CONCURRENCY"]), int(default.env["GUNICORN_THREADS"])
@@ -71,14 +86,7 @@ def tracing_only(args, service: servers.Server) -> None:
         sink.close()
     data = {
         "benchmark": "http-tracing",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "busy_cpus_before": busy},
-        "method": {
-            "rounds": args.rounds,
-            "seconds": args.seconds,
-            "connections": args.connections,
-            "load": "wrk closed loop, interleaved rounds, medians",
-            "path": "/",
-        },
+        **preamble(args, busy),
         "configs": {n: runner.summary(r) for n, r in runs.items()},
         "ratios": {
             "tracing_off_vs_service": runner.ratio(runs, off.name, service.name),
@@ -144,20 +152,9 @@ def main() -> None:
             server.stop()
         sink.close()
 
-    data = {
-        "benchmark": "http",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "busy_cpus_before": busy},
-        "method": {
-            "rounds": args.rounds,
-            "seconds": args.seconds,
-            "connections": args.connections,
-            "load": "wrk closed loop, interleaved rounds, medians",
-            "server_cpu_us": "CPU time of the server's processes per request during the wrk run (/proc)",
-            "paced": load.PACED_METHOD,
-            "paced_rounds": args.paced_rounds,
-            "paced_seconds": args.paced_seconds,
-            "path": "/",
-        },
+    data = {"benchmark": "http", **preamble(args, busy)}
+    data["method"].update(paced=load.PACED_METHOD, paced_rounds=args.paced_rounds, paced_seconds=args.paced_seconds)
+    data |= {
         "default": {"workers": default[0], "threads": default[1], "name": service.name},
         "configs": {n: runner.summary(r) for n, r in runs.items()},
         "ratios": {
