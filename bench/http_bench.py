@@ -1,7 +1,9 @@
 """Throughput and latency on loopback: the service vs a bare WSGI hello, the same hello as a one-route Flask
 app (the Flask floor) and a naive Flask + exporter app, all under the same gunicorn config, vs the seed's
-Flask development server; a sweep of worker class/count; the default without its access log; p99 at half
-the service's maximum rate, every worker config and the bare hello paced at that same rate.
+Flask development server; a sweep of worker class/count; the default without its access log; the default with
+tracing switched off (an OTLP endpoint set, OTEL_SDK_DISABLED=true) and on (every request sampled, spans exported
+to a sink on loopback); p99 at half the service's maximum rate, every worker config and the bare hello paced at
+that same rate. `--tracing-only` measures just the default and its two tracing rows (wrk only, no oha needed).
 
 Needs wrk (Debian package `wrk`) and oha (hack/install-tools.sh oha). Bounded: every wrk run lasts SECONDS
 with CONNECTIONS connections; each paced run sends rate x PACED_SECONDS requests. Loopback only.
@@ -15,6 +17,7 @@ import platform
 import statistics
 
 from . import load, runner, servers
+from .otlp_sink import Sink
 
 # (workers, threads): threads == 1 is the sync worker, more is gthread (as service/gunicorn_conf.py does).
 SWEEP = [(2, 1), (3, 1), (4, 1), (2, 2), (2, 4), (4, 2)]
@@ -41,6 +44,69 @@ def paced(targets: list[servers.Server], rate: float, rounds: int, seconds: floa
     return out
 
 
+def preamble(args, busy: float) -> dict:
+    """The machine and the wrk method, as every result file of this benchmark states them."""
+    return {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "busy_cpus_before": busy},
+        "method": {
+            "rounds": args.rounds,
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "load": "wrk closed loop, interleaved rounds, medians",
+            "server_cpu_us": "CPU time of the server's processes per request during the wrk run (/proc)",
+            "path": "/",
+        },
+    }
+
+
+def tracing_rows(default: servers.Server, sink: Sink) -> tuple[servers.Server, servers.Server]:
+    """The default with tracing configured but switched off, and on with every request sampled."""
+    workers, threads = int(default.env["WEB_CONCURRENCY"]), int(default.env["GUNICORN_THREADS"])
+    endpoint = {"OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint}
+    off = servers.service(f"{default.name}, tracing off", workers, threads, **endpoint, OTEL_SDK_DISABLED="true")
+    on = servers.service(
+        f"{default.name}, tracing on", workers, threads, **endpoint, OTEL_TRACES_SAMPLER="parentbased_always_on"
+    )
+    return off, on
+
+
+def tracing_only(args, service: servers.Server) -> None:
+    """The default and its tracing rows, interleaved in one run; wrk only."""
+    sink = Sink()
+    off, on = tracing_rows(service, sink)
+    everything = [service, off, on]
+    busy = runner.busy_cpus()
+    print(f"rest of the machine busy: {busy} CPUs", flush=True)
+    try:
+        runner.started(everything)
+        runs = runner.measure(everything, args.rounds, args.seconds, args.connections)
+    finally:
+        for server in everything:
+            server.stop()
+        sink.close()
+    data = {
+        "benchmark": "http-tracing",
+        **preamble(args, busy),
+        "configs": {n: runner.summary(r) for n, r in runs.items()},
+        "ratios": {
+            "tracing_off_vs_service": runner.ratio(runs, off.name, service.name),
+            "tracing_on_vs_service": runner.ratio(runs, on.name, service.name),
+        },
+        "sink": {"exports": sink.exports, "bytes": sink.bytes},
+        "goals": {"tracing_off_vs_service": 0.98},
+    }
+    path = runner.write("http-tracing", data)
+    print(f"\n{'config':40} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'x default':>9} {'cpu µs':>7}")
+    for n in runs:
+        s = data["configs"][n]
+        print(
+            f"{n:40} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} {runner.ratio(runs, n, service.name):9.3f} "
+            f"{s['server_cpu_us']:7.0f}"
+        )
+    print(f"sink: {sink.exports} exports, {sink.bytes} bytes")
+    print(f"wrote {path.relative_to(runner.RESULTS.parent.parent)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
@@ -48,12 +114,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--paced-rounds", type=int, default=3)
     parser.add_argument("--paced-seconds", type=float, default=5)
+    parser.add_argument("--tracing-only", action="store_true", help="only the default and its tracing rows")
     args = parser.parse_args()
 
-    load.oha()  # before minutes of wrk runs, not after them
     from service.settings import Settings
 
     default = (Settings.workers, Settings.threads)
+    if args.tracing_only:
+        tracing_only(args, servers.service(name(*default), *default))
+        return
+    load.oha()  # before minutes of wrk runs, not after them
     # threads == 1 rows are gunicorn's sync worker, as before the service had a worker of its own.
     under_test = [servers.service(name(w, t), w, t, **({"WORKER_CLASS": "sync"} if t == 1 else {})) for w, t in SWEEP]
     service = next(s for s in under_test if s.name == name(*default))
@@ -66,7 +136,9 @@ def main() -> None:
     floor = servers.flask_hello("Flask hello (floor)", *default)
     naive = servers.naive("naive Flask + exporter", *default)
     seed = servers.seed()
-    everything = [*under_test, quiet, hello, floor, naive, seed]
+    sink = Sink()
+    traced_off, traced_on = tracing_rows(service, sink)
+    everything = [*under_test, quiet, traced_off, traced_on, hello, floor, naive, seed]
     busy = runner.busy_cpus()
     print(f"rest of the machine busy: {busy} CPUs", flush=True)
     try:
@@ -78,21 +150,11 @@ def main() -> None:
     finally:
         for server in everything:
             server.stop()
+        sink.close()
 
-    data = {
-        "benchmark": "http",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "busy_cpus_before": busy},
-        "method": {
-            "rounds": args.rounds,
-            "seconds": args.seconds,
-            "connections": args.connections,
-            "load": "wrk closed loop, interleaved rounds, medians",
-            "server_cpu_us": "CPU time of the server's processes per request during the wrk run (/proc)",
-            "paced": load.PACED_METHOD,
-            "paced_rounds": args.paced_rounds,
-            "paced_seconds": args.paced_seconds,
-            "path": "/",
-        },
+    data = {"benchmark": "http", **preamble(args, busy)}
+    data["method"].update(paced=load.PACED_METHOD, paced_rounds=args.paced_rounds, paced_seconds=args.paced_seconds)
+    data |= {
         "default": {"workers": default[0], "threads": default[1], "name": service.name},
         "configs": {n: runner.summary(r) for n, r in runs.items()},
         "ratios": {
@@ -103,6 +165,8 @@ def main() -> None:
             "service_vs_dev_server": runner.ratio(runs, service.name, seed.name),
             "no_access_log_vs_service": runner.ratio(runs, quiet.name, service.name),
             "no_access_log_vs_dev_server": runner.ratio(runs, quiet.name, seed.name),
+            "tracing_off_vs_service": runner.ratio(runs, traced_off.name, service.name),
+            "tracing_on_vs_service": runner.ratio(runs, traced_on.name, service.name),
             "naive_vs_bare_wsgi": runner.ratio(runs, naive.name, hello.name),
             "flask_floor_vs_bare_wsgi": runner.ratio(runs, floor.name, hello.name),
             "naive_vs_dev_server": runner.ratio(runs, naive.name, seed.name),
@@ -118,6 +182,7 @@ def main() -> None:
             "vs_bare_wsgi": 0.9,
             "vs_flask_floor": 0.85,
             "vs_plain_gthread": 0.95,
+            "tracing_off_vs_service": 0.98,
             "vs_dev_server": 4.0,
             "p99_ms_at_half_max": 5.0,
         },

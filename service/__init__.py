@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import errors, headers, health, metrics, pages, request_id
+from . import errors, headers, health, metrics, pages, request_id, tracing
 from .settings import Settings
 
 
@@ -25,4 +25,5 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     headers.init_app(app)
     request_id.init_app(app)
     metrics.init_app(app)
+    tracing.init_app(app)  # last: its hooks see the request ID and the metrics' start time set
     return app

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from . import create_app
+from . import create_app, tracing
 from .settings import ConfigError, Settings
 
 
@@ -16,6 +16,7 @@ def startup_settings() -> Settings:
     """The validated settings, or exit 2 with one line naming the bad setting."""
     try:
         settings = Settings.from_env()
+        tracing.validate()
         if settings.metrics_enabled:
             if not settings.metrics_dir:
                 raise ConfigError("PROMETHEUS_MULTIPROC_DIR must be set when METRICS_ENABLED is true")

@@ -10,6 +10,7 @@ import os
 
 from prometheus_client import multiprocess
 
+from . import tracing
 from .settings import Settings
 
 TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), "templates")
@@ -38,6 +39,17 @@ def child_exit(server, worker) -> None:
     # Counters of a dead worker stay in the sum; only its live gauges must go.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_fork(server, worker) -> None:
+    # The span processor's thread and the exporter's connections must belong to the worker, not the arbiter.
+    settings = getattr(server.app, "settings", None)
+    if tracing.start(settings.app_version if settings else tracing.VERSION):
+        worker.log.info("tracing on: spans exported over OTLP/HTTP")
+
+
+def worker_exit(server, worker) -> None:
+    tracing.stop()
 
 
 def options(settings: Settings) -> dict[str, object]:
@@ -74,4 +86,6 @@ def options(settings: Settings) -> dict[str, object]:
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "proc_name": "flask-service",
         "child_exit": child_exit,
+        "post_fork": post_fork,
+        "worker_exit": worker_exit,
     }

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 
 from flask import has_request_context
 from gunicorn import glogging
@@ -19,6 +20,11 @@ from .metrics import METRICS_PATH
 QUIET_PATHS = frozenset({LIVENESS_PATH, READINESS_PATH, METRICS_PATH})
 ACCESS_LOGGER = "gunicorn.access"
 STDOUT = 1
+# Set by service/tracing.py when tracing is on: (trace_id, span_id) in hex of the current span, or None.
+# None while tracing is off, so the log lines cost nothing more and OpenTelemetry is not imported.
+current_trace: Callable[[], tuple[str, str] | None] | None = None
+# The WSGI environ key where a traced request keeps its (trace_id, span_id), for the access log (tracing.py).
+TRACE_KEY = "flask_service.trace"
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,12 +47,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
     def format(self, record: logging.LogRecord) -> str:
+        ids = current_trace() if current_trace is not None else None
+        trace_id, span_id = ids or (None, None)
         return self.line(
             record.created,
             record.levelname.lower(),
             record.name,
             record.getMessage(),
             request_id=getattr(record, "request_id", None),
+            trace_id=trace_id,
+            span_id=span_id,
             http=getattr(record, "http", None),
             exception=self.formatException(record.exc_info) if record.exc_info else None,
         )
@@ -92,12 +102,15 @@ class GunicornLogger(glogging.Logger):
         if not self._access_on or environ.get("PATH_INFO") in QUIET_PATHS:
             return
         status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        trace_id, span_id = environ.get(TRACE_KEY) or (None, None)
         line = self._access_format.line(
             time.time(),
             "info",
             ACCESS_LOGGER,
             "request",
             request_id=environ.get(request_id.ENVIRON_KEY),
+            trace_id=trace_id,
+            span_id=span_id,
             http={
                 "method": environ.get("REQUEST_METHOD"),
                 "path": environ.get("PATH_INFO"),

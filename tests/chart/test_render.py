@@ -211,6 +211,27 @@ def test_configmap_carries_the_settings(render):
     assert container["envFrom"] == [{"configMapRef": {"name": one(objects, "ConfigMap")["metadata"]["name"]}}]
 
 
+def test_tracing_is_off_by_default_and_passed_as_otel_variables(render):
+    assert not [k for k in one(render(), "ConfigMap")["data"] if k.startswith("OTEL_")]
+    values = {
+        "tracing.endpoint": "http://otel-collector.observability:4318",
+        "tracing.sampler": "traceidratio",
+        "tracing.samplerArg": 0.25,
+    }
+    data = one(render(values=values), "ConfigMap")["data"]
+    assert data["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.observability:4318"
+    assert data["OTEL_TRACES_SAMPLER"] == "traceidratio"
+    assert data["OTEL_TRACES_SAMPLER_ARG"] == "0.25"
+    assert "OTEL_SERVICE_NAME" not in data
+
+
+@pytest.mark.parametrize(
+    "values", [{"tracing.endpoint": "collector:4318"}, {"tracing.sampler": "sometimes"}, {"tracing.samplerArg": 2}]
+)
+def test_bad_tracing_values_are_refused(helm, values):
+    assert run_helm(helm, *template_args(values=values), check=False).returncode != 0
+
+
 def checksum(objects):
     return one(objects, "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
 
