@@ -38,8 +38,10 @@ def space():
     for repository, tag in ((f"{space}/flask-service", VERSION), (f"{space}/charts/flask-service", VERSION)):
         if found := registry.manifest(repository, tag):
             registry.delete_manifest(repository, found[0])
-    for image in run("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", f"{HOST}/{space}/*").stdout.split():
-        run("docker", "rmi", image)
+    # By ID: the refusal test's rebuild leaves the first build untagged (<none>), which no name removes.
+    ids = set(run("docker", "images", "-q", f"{HOST}/{space}/*").stdout.split())
+    if ids:
+        run("docker", "rmi", "-f", *sorted(ids))
 
 
 @pytest.fixture(scope="module")
