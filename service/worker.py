@@ -12,7 +12,11 @@ without blocking, and submits a connection to the pool only once its head is com
   lines, 100 fields, still apply below it);
 - when MAX_QUEUED complete requests already wait for a thread, a new one is refused at once with
   503 + Retry-After instead of queueing into its client's timeout;
-- the probes (/livez, /readyz) have a thread of their own, so they answer while the pool is saturated.
+- the probes (/livez, /readyz) have a thread of their own, so they answer while the pool is saturated;
+- a connection the worker closes itself is half-closed first and what the client still sends is read and
+  discarded for LINGER seconds (Apache's lingering close): a close with input unread or still arriving answers
+  with a TCP reset, which a copying proxy reports as an error, and `kubectl port-forward` then drops every
+  connection it carries, not just the one that was cut.
 
 An idle or slow connection then costs a socket and its few buffered bytes, not a thread. TLS and cleartext
 HTTP/2 with prior knowledge (neither is used by the service) keep gunicorn's own path.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import selectors
+import socket
 import threading
 import time
 from concurrent import futures
@@ -36,6 +41,7 @@ from .settings import Settings
 
 MAX_HEAD = 32 * 1024  # bytes of request head buffered per connection (nginx's default total is 4 x 8 KiB)
 RECV = 16 * 1024
+LINGER = 2.0  # seconds a connection closed by the worker keeps being read (kubelet's port-forward waits 1 s)
 LOG_EVERY = 10.0  # seconds between two log lines about timed-out heads or refused requests
 PROBES = (b"/livez", b"/readyz")
 
@@ -93,6 +99,7 @@ class GuardedWorker(ThreadWorker):
         self.header_timeout = settings.header_timeout
         self.max_queued = settings.max_queued
         self.heads: dict[TConn, None] = {}  # connections reading their head
+        self.lingering: dict[socket.socket, float] = {}  # half-closed by the worker: socket -> when to close
         self.pools: dict[bool, Pool] = {}
         self.notes = {"timeout": 0, "refused": 0}
         self.noted_at = {"timeout": float("-inf"), "refused": float("-inf")}
@@ -180,7 +187,33 @@ class GuardedWorker(ThreadWorker):
             with contextlib.suppress(OSError):
                 conn.sock.send(answer)
         self.nr_conns -= 1
-        conn.close()
+        self.linger(conn.sock)
+
+    def linger(self, sock: socket.socket) -> None:
+        """Send FIN after what was written, then discard input until the client closes or LINGER passes."""
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            self.poller.register(sock, selectors.EVENT_READ, partial(self.on_linger_readable, sock))
+        except (OSError, ValueError, KeyError):
+            sock.close()
+            return
+        self.lingering[sock] = time.monotonic() + LINGER
+
+    def on_linger_readable(self, sock: socket.socket, client) -> None:
+        try:
+            if sock.recv(RECV):
+                return
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            pass
+        self.unlinger(sock)
+
+    def unlinger(self, sock: socket.socket) -> None:
+        del self.lingering[sock]
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.poller.unregister(sock)
+        sock.close()
 
     # -- complete heads out: to a thread, or refused -------------------------------------------------------
 
@@ -231,6 +264,8 @@ class GuardedWorker(ThreadWorker):
             for conn in self.heads:
                 if not conn.head:
                     conn.head_deadline = min(conn.head_deadline, now + STOP_KEEPALIVE_LINGER)
+        for sock in [sock for sock, until in self.lingering.items() if until <= now]:
+            self.unlinger(sock)
         expired = [conn for conn in self.heads if conn.head_deadline <= now]
         for conn in expired:
             if self.alive or conn.head:

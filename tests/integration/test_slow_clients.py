@@ -70,6 +70,22 @@ def test_a_head_not_complete_within_the_header_timeout_gets_408_and_is_logged_on
     assert get(server.url + "/").status == 200
 
 
+def test_a_client_cut_at_the_deadline_that_keeps_sending_gets_no_reset(start_server):
+    # A reset is what makes kubelet's port-forward report an error, and `kubectl port-forward` then drops
+    # every connection it carries: the worker half-closes and discards what still comes, for a while.
+    server = start_server({"HEADER_TIMEOUT": "1", "WEB_CONCURRENCY": "1"})
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as slow:
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        answer = b""
+        while chunk := slow.recv(4096):
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 408 "), answer
+        for _ in range(4):  # a reset would fail the second send at the latest, or the recv below
+            slow.sendall(b"X-Slow: a\r\n")
+            time.sleep(0.2)
+        assert slow.recv(4096) == b""
+
+
 def test_a_complete_head_sent_in_pieces_is_served(start_server):
     server = start_server({"HEADER_TIMEOUT": "3"})
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
