@@ -12,7 +12,7 @@
 #
 # Usage: hack/install-tools.sh            install everything
 #        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform kubectl
-#                                         actionlint registry oha)
+#                                         actionlint registry prometheus prometheus-operator oha)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -97,6 +97,33 @@ build_registry() {
     "github.com/distribution/distribution/v3/cmd/registry@${REGISTRY_VERSION}"
 }
 
+build_prometheus() {
+  need go
+  # The query API and the rule engine only: without the builtinassets tag the web UI is left out.
+  go install -ldflags "-s -w -X github.com/prometheus/common/version.Version=$(prometheus_release)" \
+    "github.com/prometheus/prometheus/cmd/prometheus@${PROMETHEUS_VERSION}"
+}
+
+build_prometheus_operator() {
+  need go
+  # The operator's go.mod replaces two of its own packages with directories that the module zip leaves
+  # out; the proxy serves them as modules of the same version, so drop the replaces and use those.
+  local src work
+  src="$(mod_field "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}" Dir)"
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  cp -r "${src}/." "${work}/"
+  chmod -R u+w "${work}"
+  (cd "${work}" &&
+    go mod edit -dropreplace github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring \
+      -dropreplace github.com/prometheus-operator/prometheus-operator/pkg/client &&
+    go build -mod=mod -o "${bin}/" \
+      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_VERSION#v}" \
+      ./cmd/operator ./cmd/prometheus-config-reloader)
+  mv "${bin}/operator" "${bin}/prometheus-operator"
+}
+
 build_oha() {
   need cargo
   # --locked: the dependency versions oha's release pinned. --root: the binary lands in .tools/bin.
@@ -154,6 +181,8 @@ for t in "${tools[@]}"; do
     kubectl) ensure kubectl "${KUBERNETES_VERSION}" "version --client" install_kubectl ;;
     actionlint) ensure actionlint "${ACTIONLINT_VERSION}" "-version" build_actionlint ;;
     registry) ensure registry "${REGISTRY_VERSION}" "--version" build_registry ;;
+    prometheus) ensure prometheus "$(prometheus_release)" "--version" build_prometheus ;;
+    prometheus-operator) ensure prometheus-operator "${PROMETHEUS_OPERATOR_VERSION#v}" "--version" build_prometheus_operator ;;
     oha) ensure oha "${OHA_VERSION}" "--version" build_oha ;;
     *) log "unknown tool: ${t}"; exit 2 ;;
   esac

@@ -10,3 +10,9 @@ has_version() {
   out="$("${file}" "$@" 2>&1)" || return 1
   grep -qF -- "${expected}" <<<"${out}"
 }
+
+# The Prometheus release of the pinned module version (versions.env): module v0.3NN.P is Prometheus 3.NN.P.
+prometheus_release() {
+  local minor="${PROMETHEUS_VERSION#v0.}"
+  echo "3.$((10#${minor%%.*} - 300)).${minor#*.}"
+}

@@ -174,11 +174,11 @@ def portforward_api() -> client.CoreV1Api:
     return _portforward_clients.core
 
 
-def pod_get(target: Target, path: str, timeout: float = 10) -> Reply:
+def pod_get(target: Target, path: str, timeout: float = 10, namespace: str = NAMESPACE) -> Reply:
     """One HTTP GET over a fresh PortForward to the pod: one port-forward per connection."""
     core = portforward_api()
     try:
-        pf = portforward(core.connect_get_namespaced_pod_portforward, target.pod, NAMESPACE, ports=str(target.port))
+        pf = portforward(core.connect_get_namespaced_pod_portforward, target.pod, namespace, ports=str(target.port))
     except Exception as error:  # the API server refused or lost the websocket: nothing was sent
         raise BrokenConnectionError(f"port-forward to {target.pod}: {error!r}") from error
     conn = http.client.HTTPConnection("localhost", target.port, timeout=timeout)

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Prometheus on the kind cluster, run the way a platform team runs it: the Prometheus Operator and one
+# Prometheus in namespace monitoring, selecting every ServiceMonitor and PrometheusRule (hack/monitoring/).
+#
+#   up     build the three images once per version (Go module sources -> FROM-scratch images), push them
+#          to the local registry (hack/registry.sh), apply the operator and the Prometheus, wait until the
+#          Prometheus is ready. Idempotent; a warm run checks and applies only.
+#   down   delete the Prometheus, the operator and its CRDs
+#
+# The operator's own manifests are upstream's bundle.yaml from the pinned, downloaded module, with the
+# images pointed at the local registry (hack/monitoring/operator-kustomization.yaml).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+# shellcheck source=hack/versions.env
+. "$HERE/versions.env"
+# shellcheck source=hack/lib.sh
+. "$HERE/lib.sh"
+DOCKER=${DOCKER:-/usr/bin/docker}
+KUBECTL=${KUBECTL:-$ROOT/.tools/bin/kubectl}
+BIN=$ROOT/.tools/bin
+CONTEXT=kind-${CLUSTER_NAME:-flask-service}
+REGISTRY=$("$HERE/registry.sh" address)
+RELEASE=v$(prometheus_release)
+OPERATOR=$PROMETHEUS_OPERATOR_VERSION
+READY_TIMEOUT=${MONITORING_READY_TIMEOUT:-300}
+
+log() { echo "monitoring: $*" >&2; }
+kc() { "$KUBECTL" --context "$CONTEXT" "$@"; }
+
+# push NAME TAG: a FROM-scratch image of .tools/bin/NAME as REGISTRY/NAME:TAG, unless the registry has it.
+push() {
+	local name=$1 ref=$REGISTRY/$1:$2 ctx
+	if curl -fsS -o /dev/null --head -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+		-H "Accept: application/vnd.docker.distribution.manifest.v2+json" "http://$REGISTRY/v2/$1/manifests/$2"; then
+		return
+	fi
+	ctx=$(mktemp -d)
+	# shellcheck disable=SC2064
+	trap "rm -rf '$ctx'" RETURN
+	cp "$BIN/$name" "$ctx/"
+	printf 'FROM scratch\nCOPY %s /bin/%s\nUSER 65534:65534\nENTRYPOINT ["/bin/%s"]\n' "$name" "$name" "$name" |
+		"$DOCKER" build -q -t "$ref" -f - "$ctx" >/dev/null
+	"$DOCKER" push -q "$ref" >/dev/null
+	log "pushed $ref"
+}
+
+images() {
+	"$HERE/install-tools.sh" prometheus prometheus-operator >&2
+	push prometheus "$RELEASE"
+	push prometheus-operator "$OPERATOR"
+	push prometheus-config-reloader "$OPERATOR"
+}
+
+# Already up with these versions: nothing to apply (the warm path of `make up`).
+current() {
+	[ "$(kc -n monitoring get prometheus prometheus -o jsonpath='{.spec.version}' 2>/dev/null)" = "$RELEASE" ] &&
+		[ "$(kc -n monitoring get deployment prometheus-operator -o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null)" = \
+			"$REGISTRY/prometheus-operator:$OPERATOR" ] &&
+		kc -n monitoring wait --for condition=Available --timeout 1s prometheus/prometheus >/dev/null 2>&1
+}
+
+up() {
+	local start=$SECONDS work bundle
+	if current; then
+		log "Prometheus $RELEASE (operator $OPERATOR) is up in namespace monitoring"
+		return
+	fi
+	images
+	bundle="$(cd "${TMPDIR:-/tmp}" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$OPERATOR" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')/bundle.yaml"
+	work=$(mktemp -d)
+	# shellcheck disable=SC2064
+	trap "rm -rf '$work'" RETURN
+	cp "$bundle" "$work/bundle.yaml"
+	sed -e "s#REGISTRY#$REGISTRY#g" -e "s#OPERATOR_VERSION#$OPERATOR#g" \
+		"$HERE/monitoring/operator-kustomization.yaml" >"$work/kustomization.yaml"
+	kc create namespace monitoring --dry-run=client -o yaml | kc apply -f - >/dev/null
+	# Server-side: the CRDs are larger than the last-applied annotation allows.
+	kc apply --server-side --force-conflicts -k "$work" >/dev/null
+	kc wait --for condition=Established --timeout 60s crd/prometheuses.monitoring.coreos.com >/dev/null
+	kc -n monitoring rollout status deployment/prometheus-operator --timeout "${READY_TIMEOUT}s" >/dev/null
+	sed -e "s#PROMETHEUS_IMAGE#$REGISTRY/prometheus:$RELEASE#" -e "s#PROMETHEUS_RELEASE#$RELEASE#" \
+		"$HERE/monitoring/prometheus.yaml" | kc apply -f - >/dev/null
+	# The operator makes the StatefulSet a moment after the Prometheus object.
+	kc -n monitoring wait --for condition=Available --timeout "${READY_TIMEOUT}s" prometheus/prometheus >/dev/null
+	log "Prometheus $RELEASE (operator $OPERATOR) ready in namespace monitoring ($((SECONDS - start)) s)"
+}
+
+down() {
+	kc delete --ignore-not-found -n monitoring prometheus/prometheus >/dev/null 2>&1 || true
+	kc delete --ignore-not-found namespace monitoring >/dev/null
+	kc get crd -o name | grep 'monitoring.coreos.com' | xargs -r "$KUBECTL" --context "$CONTEXT" delete >/dev/null
+	log "removed"
+}
+
+case ${1:-} in
+up) up ;;
+down) down ;;
+*) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac
