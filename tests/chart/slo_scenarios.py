@@ -129,10 +129,6 @@ def input_series(scenario: Scenario, threshold: str) -> list[dict]:
             counter(phases, lambda p: per_step * (1 - p.errors)),
         ),
         (
-            series("flask_http_request_total", {**request, "status": "500"}),
-            counter(phases, lambda p: per_step * p.errors),
-        ),
-        (
             series("flask_http_request_duration_seconds_bucket", {**route, "le": threshold}),
             counter(phases, lambda p: per_step * (1 - p.slow)),
         ),
@@ -140,6 +136,14 @@ def input_series(scenario: Scenario, threshold: str) -> list[dict]:
         (series("kube_deployment_spec_replicas", KSM), gauge(phases, lambda p: PODS)),
         (series("kube_deployment_status_replicas_available", KSM), gauge(phases, lambda p: p.ready)),
     ]
+    # Like the service, which has no 5xx series until its first 5xx.
+    if any(p.errors for p in phases):
+        out.append(
+            (
+                series("flask_http_request_total", {**request, "status": "500"}),
+                counter(phases, lambda p: per_step * p.errors),
+            )
+        )
     for pod in range(PODS):
         workers = {**SELECTOR, "pod": f"pod-{pod}"}
         out.append((series("flask_service_workers", workers), gauge(phases, lambda p: 2)))

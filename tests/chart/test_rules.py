@@ -62,6 +62,29 @@ def test_every_alert_fires_for_its_burn_and_is_silent_on_a_normal_day(render, pr
     run_rule_tests(promtool, tmp_path, spec, scenarios)
 
 
+def test_error_share_is_zero_before_the_first_error(render, promtool, tmp_path):
+    # No 5xx series exists yet: the share must be 0, not absent, so panels and budgets see a perfect record.
+    spec = rule_spec(render)
+    flawless = slo_scenarios.Scenario(
+        "never failed", [slo_scenarios.replace(slo_scenarios.NORMAL, steps=60, errors=0)], {}
+    )
+    flawless.extra = [
+        {
+            "expr": f"namespace_job:flask_http_request_errors:ratio_rate{window}",
+            "eval_time": "1h",
+            "exp_samples": [
+                {
+                    "labels": f"namespace_job:flask_http_request_errors:ratio_rate{window}"
+                    + slo_scenarios.series("", slo_scenarios.SELECTOR),
+                    "value": 0,
+                }
+            ],
+        }
+        for window in ("5m", "1h")
+    ]
+    run_rule_tests(promtool, tmp_path, spec, [flawless])
+
+
 def test_demo_values_fire_within_two_minutes(render, promtool, tmp_path):
     # chart/ci/slo-demo-values.yaml: windows short enough to prove an alert in a cluster in minutes.
     spec = rule_spec(render, [DEMO_VALUES])
