@@ -85,7 +85,7 @@ lint: venv ## ruff and hadolint
 	actionlint
 
 .PHONY: test
-test: venv cluster k8s-schemas ## Every tier: lint, unit, integration, container, chart, e2e (creates what it needs)
+test: venv cluster k8s-schemas promtool ## Every tier: lint, unit, integration, container, chart, e2e (creates what it needs)
 	$(MAKE) lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -94,7 +94,7 @@ unit integration container chart e2e: venv ## One tier only: make unit | integra
 	$(PY) -m pytest -m $@ $(PYTEST_ARGS)
 # What each tier needs besides Python.
 container: engine
-chart: tools k8s-schemas
+chart: tools k8s-schemas promtool
 e2e: cluster
 
 # ---- engine, tools, images -----------------------------------------------------------------
@@ -106,6 +106,10 @@ engine: ## Start a Docker engine unless one answers (Debian: installs docker.io;
 .PHONY: tools
 tools: ## Pinned helm, kind, skaffold, kubeconform, kubectl into .tools/bin (go install)
 	hack/install-tools.sh
+
+.PHONY: promtool
+promtool: ## Pinned promtool into .tools/bin, for the chart tier's rule tests (go install; not in `tools`)
+	hack/install-tools.sh promtool
 
 .PHONY: base-image
 base-image: engine ## The local Debian base image (debootstrap; once per machine; needs root)

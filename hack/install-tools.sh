@@ -4,15 +4,20 @@
 # (built from Go module sources with `go install`/`go build`, never downloaded
 # as release binaries) and kubectl
 # (copied from hack/build-k8s.sh's output so it matches the cluster version).
-# For the benchmarks only, on request: oha, the open-loop HTTP load generator,
-# built from crates.io with `cargo install` (needs a Rust toolchain).
+# For the chart tier only, on request (`make chart` and `make test` ask): promtool,
+# which checks and unit-tests the chart's Prometheus rules; a large build that
+# `make up` does not need. For the benchmarks only, on request: oha, the
+# open-loop HTTP load generator, built from crates.io with `cargo install`
+# (needs a Rust toolchain).
 #
 # Idempotent: a tool whose binary already reports its pinned version is not
 # rebuilt, so the warm path takes a few seconds. Versions: hack/versions.env.
 #
-# Usage: hack/install-tools.sh            install everything
-#        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform kubectl
-#                                         actionlint registry prometheus prometheus-operator oha)
+# Usage: hack/install-tools.sh            install everything but promtool, the Prometheus
+#                                         components and oha
+#        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform promtool
+#                                         kubectl actionlint registry prometheus
+#                                         prometheus-operator oha)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -97,12 +102,25 @@ build_registry() {
     "github.com/distribution/distribution/v3/cmd/registry@${REGISTRY_VERSION}"
 }
 
-build_prometheus() {
+# build_prometheus_cmd NAME: cmd/NAME of the Prometheus module (prometheus for the cluster, promtool
+# for the chart tier). prometheus is built without the builtinassets tag: the query API and the rule
+# engine, no web UI.
+build_prometheus_cmd() {
   need go
-  # The query API and the rule engine only: without the builtinassets tag the web UI is left out.
-  go install -ldflags "-s -w -X github.com/prometheus/common/version.Version=$(prometheus_release)" \
-    "github.com/prometheus/prometheus/cmd/prometheus@${PROMETHEUS_VERSION}"
+  # The release's VERSION file must agree with prometheus_release, else the version check lies.
+  local src release
+  src="$(mod_field "github.com/prometheus/prometheus@${PROMETHEUS_VERSION}" Dir)"
+  release="$(cat "${src}/VERSION")"
+  [[ "${release}" == "$(prometheus_release)" ]] ||
+    { log "$1: module ${PROMETHEUS_VERSION} is release ${release}, not $(prometheus_release)"; exit 1; }
+  # A module zip has no git revision: the module version stands in for it.
+  go install -ldflags "-s -w \
+    -X github.com/prometheus/common/version.Version=${release} \
+    -X github.com/prometheus/common/version.Revision=${PROMETHEUS_VERSION}" \
+    "github.com/prometheus/prometheus/cmd/$1@${PROMETHEUS_VERSION}"
 }
+build_prometheus() { build_prometheus_cmd prometheus; }
+build_promtool() { build_prometheus_cmd promtool; }
 
 build_prometheus_operator() {
   need go
@@ -177,6 +195,7 @@ for t in "${tools[@]}"; do
     helm) ensure helm "${HELM_VERSION}" "version --short" build_helm ;;
     kind) ensure kind "${KIND_VERSION}" "version" build_kind ;;
     kubeconform) ensure kubeconform "${KUBECONFORM_VERSION}" "-v" build_kubeconform ;;
+    promtool) ensure promtool "$(prometheus_release)" "--version" build_promtool ;;
     skaffold) ensure skaffold "${SKAFFOLD_VERSION}" "version" build_skaffold ;;
     kubectl) ensure kubectl "${KUBERNETES_VERSION}" "version --client" install_kubectl ;;
     actionlint) ensure actionlint "${ACTIONLINT_VERSION}" "-version" build_actionlint ;;

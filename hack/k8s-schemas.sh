@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Generate the JSON schemas that kubeconform validates the chart's output against, for the
 # Kubernetes version the kind cluster runs (KUBERNETES_VERSION in hack/versions.env), plus the
-# Gateway API (HTTPRoute) and Prometheus Operator (ServiceMonitor) CRDs the chart can render.
+# Gateway API (HTTPRoute) and Prometheus Operator (ServiceMonitor, PrometheusRule) CRDs the chart can render.
 #
 # Sources are Go modules (the OpenAPI spec ships in the k8s.io/kubernetes module source), fetched
 # with `go mod download` into the normal Go module cache; the schemas are written to
@@ -35,7 +35,9 @@ if [[ -z "${python}" ]]; then
 fi
 
 # The stamp records every input, so a version bump or converter change regenerates.
-stamp_text="kubernetes=${KUBERNETES_VERSION} gateway-api=${GATEWAY_API_VERSION} prometheus-operator=${PROMETHEUS_OPERATOR_VERSION} converter=$(sha256sum "${here}/k8s-schemas.py" | cut -d' ' -f1)"
+# The Prometheus Operator CRDs converted (files monitoring.coreos.com_<name>.yaml).
+prometheus_operator_crds=(servicemonitors prometheusrules)
+stamp_text="kubernetes=${KUBERNETES_VERSION} gateway-api=${GATEWAY_API_VERSION} prometheus-operator=${PROMETHEUS_OPERATOR_VERSION} crds=${prometheus_operator_crds[*]} converter=$(sha256sum "${here}/k8s-schemas.py" | cut -d' ' -f1)"
 if [[ -f "${out}/.stamp" && "$(cat "${out}/.stamp")" == "${stamp_text}" ]]; then
   echo "${out}"
   exit 0
@@ -58,11 +60,11 @@ done
 mkdir -p "${cache}"
 tmp="$(mktemp -d "${cache}/.tmp.XXXXXX")"
 trap 'rm -rf "${tmp}"' EXIT
-"${python}" "${here}/k8s-schemas.py" \
-  --swagger "${k8s}/api/openapi-spec/swagger.json" \
-  --crd "${gateway}/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml" \
-  --crd "${prom}/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
-  --out "${tmp}/schemas"
+crds=(--crd "${gateway}/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml")
+for name in "${prometheus_operator_crds[@]}"; do
+  crds+=(--crd "${prom}/example/prometheus-operator-crd/monitoring.coreos.com_${name}.yaml")
+done
+"${python}" "${here}/k8s-schemas.py" --swagger "${k8s}/api/openapi-spec/swagger.json" "${crds[@]}" --out "${tmp}/schemas"
 echo "${stamp_text}" >"${tmp}/schemas/.stamp"
 rm -rf "${out}"
 mv "${tmp}/schemas" "${out}"

@@ -11,8 +11,9 @@ has_version() {
   grep -qF -- "${expected}" <<<"${out}"
 }
 
-# The Prometheus release of the pinned module version (versions.env): module v0.3NN.P is Prometheus 3.NN.P.
+# The Prometheus release of PROMETHEUS_VERSION (versions.env): the module's v0.3xx.y is Prometheus 3.xx.y.
 prometheus_release() {
   local minor="${PROMETHEUS_VERSION#v0.}"
-  echo "3.$((10#${minor%%.*} - 300)).${minor#*.}"
+  minor="${minor%%.*}"
+  echo "$((minor / 100)).$((minor % 100)).${PROMETHEUS_VERSION##*.}"
 }

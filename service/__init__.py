@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import errors, headers, health, metrics, pages, request_id, tracing
+from . import errors, faults, headers, health, metrics, pages, request_id, tracing
 from .settings import Settings
 
 
@@ -21,6 +21,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
+    # Off unless asked for: fault routes in production would let anyone burn the error budget.
+    if app.config["FAULTS_ENABLED"]:
+        app.register_blueprint(faults.bp)
     errors.init_app(app)
     headers.init_app(app)
     request_id.init_app(app)

@@ -10,7 +10,7 @@ import os
 
 from prometheus_client import multiprocess
 
-from . import tracing
+from . import metrics, tracing
 from .settings import Settings
 
 TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), "templates")
@@ -42,6 +42,7 @@ def child_exit(server, worker) -> None:
 
 
 def post_fork(server, worker) -> None:
+    metrics.count_worker()
     # The span processor's thread and the exporter's connections must belong to the worker, not the arbiter.
     settings = getattr(server.app, "settings", None)
     if tracing.start(settings.app_version if settings else tracing.VERSION):

@@ -13,7 +13,7 @@ import re
 from timeit import default_timer
 
 from flask import Flask, Request, request
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_flask_exporter import PrometheusMetrics, choose_encoder
 
@@ -154,6 +154,16 @@ def track_requests(app: Flask, registry: CollectorRegistry) -> None:
     app.before_request(before_request)
     app.after_request(after_request)
     app.teardown_request(teardown_request)
+
+
+def count_worker() -> None:
+    """Count this gunicorn worker in flask_service_workers (called in each worker after the fork).
+
+    A live-sum gauge: /metrics sums the files of live processes, and child_exit removes a dead worker's
+    file, so the value is the pod's live workers.
+    """
+    if multiprocess_dir():
+        Gauge("flask_service_workers", "Live gunicorn workers", registry=None, multiprocess_mode="livesum").set(1)
 
 
 def init_app(app: Flask) -> None:

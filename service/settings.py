@@ -113,6 +113,7 @@ class Settings:
     reload: bool = False
     metrics_enabled: bool = True
     metrics_dir: str | None = None
+    faults_enabled: bool = False
     welcome_heading: str = "Welcome to IFT510-Project by Swetha"
     next_heading: str = "Publishing the docker container to GITHUB"
     app_version: str = VERSION
@@ -134,6 +135,7 @@ class Settings:
             "NEXT_HEADING": self.next_heading,
             "APP_VERSION": self.app_version,
             "METRICS_ENABLED": self.metrics_enabled,
+            "FAULTS_ENABLED": self.faults_enabled,
         }
 
 
@@ -158,6 +160,7 @@ _PARSERS: dict[str, tuple[str, Parser]] = {
     "reload": ("GUNICORN_RELOAD", _bool),
     "metrics_enabled": ("METRICS_ENABLED", _bool),
     "metrics_dir": ("PROMETHEUS_MULTIPROC_DIR", _path),
+    "faults_enabled": ("FAULTS_ENABLED", _bool),
     "welcome_heading": ("WELCOME_HEADING", _text),
     "next_heading": ("NEXT_HEADING", _text),
     "app_version": ("APP_VERSION", _text),

@@ -131,3 +131,12 @@ app.kubernetes.io/name: {{ include "flask-service.name" . }}-test
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: test
 {{- end }}
+
+{{/*
+The labels of this release's series as its ServiceMonitor scrapes them (job = the Service name): the
+SLO rules select and record by them.
+*/}}
+{{- define "flask-service.sloLabels" -}}
+namespace: {{ .Release.Namespace | quote }}
+job: {{ include "flask-service.fullname" . | quote }}
+{{- end }}

@@ -38,11 +38,15 @@ def find_tool(name):
     pytest.fail(f"{name} not found in ${name.upper()}, .tools/bin or PATH: run hack/install-tools.sh")
 
 
-def run_helm(helm, *args, check=True):
-    result = subprocess.run([helm, *args], capture_output=True, text=True, timeout=120)
+def run_tool(tool, *args, check=True):
+    """Run helm, promtool, …; unless check=False a failure fails the test with the tool's output."""
+    result = subprocess.run([tool, *args], capture_output=True, text=True, timeout=120)
     if check and result.returncode != 0:
-        pytest.fail(f"helm {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+        pytest.fail(f"{Path(tool).name} {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
     return result
+
+
+run_helm = run_tool
 
 
 def template_args(values=None, files=(), api_versions=(), extra=()):
@@ -72,6 +76,12 @@ def app_pod(objects):
     """(pod spec, the service container) of the Deployment."""
     spec = one(objects, "Deployment")["spec"]["template"]["spec"]
     return spec, spec["containers"][0]
+
+
+def prometheus_release():
+    """The Prometheus release of the pinned module version: v0.3xx.y is 3.xx.y (hack/install-tools.sh)."""
+    _, minor, patch = _versions()["PROMETHEUS_VERSION"].split(".")
+    return f"{int(minor) // 100}.{int(minor) % 100}.{patch}"
 
 
 CI_VALUES = sorted((CHART / "ci").glob("*-values.yaml"))

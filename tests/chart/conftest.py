@@ -14,6 +14,11 @@ def helm():
 
 
 @pytest.fixture(scope="session")
+def promtool():
+    return find_tool("promtool")
+
+
+@pytest.fixture(scope="session")
 def render(helm):
     """render(values={"a.b": 1}, files=[...], api_versions=[...]) -> list of objects (dicts)."""
     cache = {}

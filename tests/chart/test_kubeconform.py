@@ -12,7 +12,7 @@ import pytest
 from tests.chart.chartlib import CI_VALUES, ROOT, find_tool, run_helm, template_args
 
 SCHEMA_SCRIPT = ROOT / "hack" / "k8s-schemas.sh"
-ALL_APIS = ["monitoring.coreos.com/v1/ServiceMonitor"]
+ALL_APIS = ["monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PrometheusRule"]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def kubeconform(schema_location, manifests):
 
 @pytest.mark.parametrize("values", [None, *CI_VALUES], ids=lambda p: p.name if p else "defaults")
 def test_rendered_objects_are_valid(helm, schema_location, values):
-    # With the ServiceMonitor API announced, so that object is validated too.
+    # With the Prometheus Operator APIs announced, so those objects are validated too.
     manifests = run_helm(helm, *template_args(files=[values] if values else [], api_versions=ALL_APIS)).stdout
     result = kubeconform(schema_location, manifests)
     assert result.returncode == 0, result.stdout + result.stderr

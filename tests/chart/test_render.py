@@ -206,7 +206,9 @@ def test_configmap_carries_the_settings(render):
     assert data["NEXT_HEADING"] == "Publishing the docker container to GITHUB"
     assert data["WEB_CONCURRENCY"] == "3"
     assert data["LOG_LEVEL"] == "debug"
+    assert data["FAULTS_ENABLED"] == "false"  # the fault routes are off unless asked for
     assert all(isinstance(v, str) for v in data.values())
+    assert one(render(values={"config.faultsEnabled": True}), "ConfigMap")["data"]["FAULTS_ENABLED"] == "true"
     _, container = app_pod(objects)
     assert container["envFrom"] == [{"configMapRef": {"name": one(objects, "ConfigMap")["metadata"]["name"]}}]
 

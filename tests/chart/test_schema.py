@@ -19,9 +19,15 @@ SCHEMA = json.loads((CHART / "values.schema.json").read_text())
         ({"config.workers": 0}, "at '/config/workers'"),
         ({"config.logLevel": "verbose"}, "at '/config/logLevel'"),
         ({"config.colour": "blue"}, "additional properties 'colour' not allowed"),
+        ({"config.faultsEnabled": "yes"}, "at '/config/faultsEnabled': got string, want boolean"),
         ({"service.port": 70000}, "at '/service/port'"),
         ({"podDisruptionBudget.minAvailable": "half"}, "at '/podDisruptionBudget/minAvailable'"),
         ({"metrics.serviceMonitor.interval": "often"}, "at '/metrics/serviceMonitor/interval'"),
+        ({"slo.availability.objective": 100}, "at '/slo/availability/objective'"),
+        ({"slo.latency.threshold": "0.3"}, "at '/slo/latency/threshold'"),
+        ({"slo.burnRates.fast.longWindow": "1 hour"}, "at '/slo/burnRates/fast/longWindow'"),
+        ({"slo.burnRates.medium": {}}, "additional properties 'medium' not allowed"),
+        ({"dashboard.labels.grafana_dashboard": None}, "at '/dashboard/labels'"),
     ],
     ids=[
         "replicaCount-string",
@@ -31,9 +37,15 @@ SCHEMA = json.loads((CHART / "values.schema.json").read_text())
         "workers-0",
         "logLevel",
         "unknown-config-key",
+        "faultsEnabled-string",
         "port-range",
         "pdb-percentage",
         "scrape-interval",
+        "slo-objective-100",
+        "latency-threshold-not-a-bucket",
+        "burn-window",
+        "unknown-burn-rate",
+        "dashboard-without-sidecar-label",
     ],
 )
 def test_bad_values_are_rejected(helm, values, message):
@@ -41,6 +53,15 @@ def test_bad_values_are_rejected(helm, values, message):
     assert result.returncode != 0, f"helm accepted {values}"
     assert "values don't meet the specifications of the schema" in result.stderr
     assert message in result.stderr, result.stderr
+
+
+def test_latency_thresholds_are_the_histogram_buckets():
+    # The threshold names a bucket by its `le` label, written as prometheus_client writes it.
+    from prometheus_client import Histogram
+    from prometheus_client.utils import floatToGoString
+
+    allowed = SCHEMA["properties"]["slo"]["properties"]["latency"]["properties"]["threshold"]["enum"]
+    assert allowed == [floatToGoString(b) for b in Histogram.DEFAULT_BUCKETS if b != float("inf")]
 
 
 def walk(node, path="#"):

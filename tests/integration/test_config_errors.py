@@ -11,7 +11,13 @@ from tests.integration.conftest import ROOT
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("WEB_CONCURRENCY", "abc"), ("PORT", "70000"), ("LOG_LEVEL", "loud"), ("SHUTDOWN_DELAY", "soon")],
+    [
+        ("WEB_CONCURRENCY", "abc"),
+        ("PORT", "70000"),
+        ("LOG_LEVEL", "loud"),
+        ("SHUTDOWN_DELAY", "soon"),
+        ("FAULTS_ENABLED", "2"),
+    ],
 )
 def test_bad_setting_stops_the_server(variable, value, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), variable: value}

@@ -30,6 +30,7 @@ def test_counts_are_exact_across_workers(multi):
     text = get(multi.url + "/metrics").body
     assert route_count(text, "/") == 300
     assert route_count(text, "/next") == 120
+    assert f"\nflask_service_workers {float(WORKERS)}\n" in text
     # The count is a sum over processes: more than one worker wrote to the metrics directory.
     writers = {p.name.rsplit("_", 1)[1] for p in multi.metrics_dir.glob("histogram_*.db")}
     assert len(writers) >= 2, writers
@@ -53,7 +54,10 @@ def test_counts_survive_a_killed_worker(multi):
 
     assert route_count(get(multi.url + "/metrics").body, "/") == 200
     hit(multi.url + "/", 50)
-    assert route_count(get(multi.url + "/metrics").body, "/") == 250
+    text = get(multi.url + "/metrics").body
+    assert route_count(text, "/") == 250
+    # The dead worker left the live count, its replacement joined it.
+    assert f"\nflask_service_workers {float(WORKERS)}\n" in text
 
 
 def test_metrics_dir_is_wiped_at_start(start_server, tmp_path):
