@@ -32,7 +32,7 @@ kc() { "$KUBECTL" --context "$CONTEXT" "$@"; }
 # push NAME TAG: a FROM-scratch image of .tools/bin/NAME as REGISTRY/NAME:TAG, unless the registry has it.
 push() {
 	local name=$1 ref=$REGISTRY/$1:$2 ctx
-	if curl -fsS -o /dev/null --head -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+	if curl -fs -o /dev/null --head -H "Accept: application/vnd.oci.image.manifest.v1+json" \
 		-H "Accept: application/vnd.docker.distribution.manifest.v2+json" "http://$REGISTRY/v2/$1/manifests/$2"; then
 		return
 	fi

@@ -11,8 +11,9 @@ import contextlib
 import http.client
 import json
 import os
-import select
+import queue
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -211,28 +212,35 @@ def kubectl_port_forward(
     """`kubectl port-forward <resource> <local>:<remote>` until the block ends; yields the first line it printed."""
     cmd = ["kubectl", "--context", CONTEXT, "--namespace", namespace]
     cmd += ["port-forward", resource, f"{local_port}:{remote_port}"]
-    proc = subprocess.Popen(cmd, env=tool_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        # kubectl prints "Forwarding from 127.0.0.1:<port> -> <port>" once it listens.
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(cmd, env=tool_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
+        listening: queue.Queue[str] = queue.Queue()
+
+        def drain() -> None:
+            # kubectl prints a line for every connection: a pipe nobody reads fills up (64 KiB, about 2,000
+            # connections) and then every forward stalls while kubectl waits to write.
+            for line in proc.stdout:
+                if f"127.0.0.1:{local_port}" in line:  # "Forwarding from 127.0.0.1:<port> -> <port>"
+                    listening.put(line)
+
+        threading.Thread(target=drain, name="kubectl-port-forward-stdout", daemon=True).start()
         deadline = time.monotonic() + PORT_FORWARD_READY_TIMEOUT
-        line = ""
-        while f"127.0.0.1:{local_port}" not in line:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise KubeError(f"kubectl port-forward printed no forwarding line in {PORT_FORWARD_READY_TIMEOUT} s")
-            if not select.select([proc.stdout], [], [], remaining)[0]:
-                continue
-            line = proc.stdout.readline()
-            if not line and proc.poll() is not None:
-                raise KubeError(f"kubectl port-forward exited: {proc.stderr.read()}")
-        yield line
-    finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            while listening.empty():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    errors.seek(0)
+                    state = f"not listening in {PORT_FORWARD_READY_TIMEOUT} s"
+                    state = f"exited {proc.returncode}" if proc.poll() is not None else state
+                    raise KubeError(f"kubectl port-forward {state}: {errors.read()}")
+                time.sleep(0.1)
+            yield listening.get()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
 
 
 # --- Inside a pod: the gunicorn processes -------------------------------------------------------------
