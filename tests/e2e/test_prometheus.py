@@ -6,32 +6,15 @@ the API server's port-forward to its pod.
 
 from __future__ import annotations
 
-import json
-import urllib.parse
-
 import pytest
 
 from .kube import NAMESPACE, SERVICE, Target, pod_get, ready_targets, wait_until
 from .load import counter_samples
+from .prometheus import query, scalar
 
-PROMETHEUS = Target("prometheus-prometheus-0", 9090)
-MONITORING = "monitoring"
 SCRAPE_WAIT = 120  # seconds: discovery, then the chart's 30 s scrape interval, twice over
 SELECTOR = f'namespace="{NAMESPACE}",service="{SERVICE}"'
 PER_ROUTE = {"/": 7, "/next": 4}
-
-
-def query(promql: str) -> list[dict]:
-    reply = pod_get(PROMETHEUS, "/api/v1/query?" + urllib.parse.urlencode({"query": promql}), namespace=MONITORING)
-    assert reply.status == 200, reply.body
-    body = json.loads(reply.body)
-    assert body["status"] == "success", body
-    return body["data"]["result"]
-
-
-def scalar(promql: str) -> float | None:
-    result = query(promql)
-    return float(result[0]["value"][1]) if result else None
 
 
 def series(route: str | None) -> tuple[str, dict[str, str]]:

@@ -1,0 +1,117 @@
+"""The chart's SLO rules and dashboard against the cluster's real Prometheus: a release installed with
+chart/ci/slo-demo-values.yaml (fault routes on, 5 s scrapes and evaluations, SLO windows of seconds) in
+a namespace of its own. Its rules load with health ok and the recording rules produce samples; the
+dashboard's queries answer; a burn of 500s from the fault route makes the availability alert fire.
+Bounded: a few hundred requests over at most two minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+
+import pytest
+
+from tests.support.httpclient import free_port, get
+
+from .kube import CONTEXT, NAMESPACE, RELEASE, ROOT, kubectl_port_forward, run, wait_until
+from .prometheus import api, query
+
+DEMO_VALUES = ROOT / "chart" / "ci" / "slo-demo-values.yaml"
+DASHBOARD = ROOT / "chart" / "dashboards" / "flask-service.json"
+# The Pods panel also shows replicas from kube-state-metrics, which no module proxy serves here.
+NEEDS_KUBE_STATE_METRICS = re.compile(r"\bkube_")
+ALERT = "FlaskServiceAvailabilityFastBurn"
+EVALUATION_WAIT = 120  # seconds: the demo values' windows fill and evaluate within two minutes
+INSTALL_TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def slo(release, apps):
+    """A release with the demo values, its image the main release's (pinned by digest); removed after."""
+    image = apps.read_namespaced_deployment(RELEASE, NAMESPACE).spec.template.spec.containers[0].image
+    name, _, digest = image.partition("@")
+    repository, _, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "")
+    pinned = f"image.digest={digest}" if digest else f"image.tag={tag}"
+    namespace = f"slo-{uuid.uuid4().hex[:6]}"
+    run("kubectl", "--context", CONTEXT, "create", "namespace", namespace)
+    try:
+        run(
+            "helm", "install", "slo", "chart/", "--kube-context", CONTEXT, "--namespace", namespace,
+            "-f", str(DEMO_VALUES), "--set", f"image.repository={repository}", "--set", pinned,
+            "--wait", "--timeout", f"{INSTALL_TIMEOUT}s",
+            timeout=INSTALL_TIMEOUT + 60,
+        )  # fmt: skip
+        yield namespace
+    finally:
+        run("kubectl", "--context", CONTEXT, "delete", "namespace", namespace, "--wait=true", "--timeout=180s",
+            timeout=240)  # fmt: skip
+
+
+def traffic(namespace: str, path: str, seconds: float, until=None) -> int:
+    """GETs to the release's Service through kubectl port-forward for `seconds`, or until `until()`; ~8 a second."""
+    sent, end = 0, time.monotonic() + seconds
+    port = free_port()
+    with kubectl_port_forward("svc/slo-flask-service", port, namespace=namespace):
+        while time.monotonic() < end and not (until and sent % 20 == 0 and until()):
+            get(f"http://127.0.0.1:{port}{path}", timeout=5)
+            sent += 1
+            time.sleep(0.1)
+    return sent
+
+
+def rule_groups(namespace: str) -> list[dict]:
+    """The rule groups Prometheus loaded from the PrometheusRule of the release in `namespace`."""
+    return [g for g in api("/api/v1/rules")["groups"] if f"/{namespace}-" in g["file"]]
+
+
+def test_rules_load_healthy_and_the_recording_rules_produce_samples(slo):
+    traffic(slo, "/", seconds=15)
+    groups = rule_groups(slo)
+    assert {g["name"] for g in groups} == {"slo-flask-service-slo-records", "slo-flask-service-slo-alerts"}, groups
+    records = [r["name"] for g in groups for r in g["rules"] if r["type"] == "recording"]
+
+    def pending():
+        rules = [r for g in rule_groups(slo) for r in g["rules"]]
+        unhealthy = [(r["name"], r["health"], r.get("lastError")) for r in rules if r["health"] != "ok"]
+        empty = [name for name in records if not query(f'{name}{{namespace="{slo}"}}')]
+        return None if not unhealthy and not empty else f"unhealthy {unhealthy}, no samples yet {empty}"
+
+    wait_until("the release's rules to evaluate", pending, timeout=EVALUATION_WAIT, interval=5)
+
+
+def test_every_dashboard_query_answers(slo):
+    traffic(slo, "/next", seconds=15)
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
+    exprs = [e for e in exprs if not NEEDS_KUBE_STATE_METRICS.search(e)]
+    assert exprs
+    values = {"$namespace": slo, "$job": "slo-flask-service", "$__rate_interval": "1m"}
+
+    def pending():
+        silent = []
+        for expr in exprs:
+            for name, value in values.items():
+                expr = expr.replace(name, value)
+            if not query(expr):
+                silent.append(expr)
+        return None if not silent else f"no data: {silent}"
+
+    wait_until("every dashboard query to answer", pending, timeout=EVALUATION_WAIT, interval=5)
+
+
+def test_a_burn_of_errors_fires_the_availability_alert(slo):
+    def firing() -> bool:
+        alerts = api("/api/v1/alerts")["alerts"]
+        return any(
+            a["labels"].get("alertname") == ALERT and a["labels"].get("namespace") == slo and a["state"] == "firing"
+            for a in alerts
+        )
+
+    assert not firing(), "the alert fired before the burn"
+    start = time.monotonic()
+    traffic(slo, "/status/500", seconds=EVALUATION_WAIT, until=firing)
+    wait_until(f"{ALERT} to fire", lambda: None if firing() else "not firing", timeout=30, interval=2)
+    print(f"{ALERT} fired {time.monotonic() - start:.0f} s after the burn began")
