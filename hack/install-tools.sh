@@ -59,11 +59,6 @@ ensure() {
   summary+=("${name} ${version} (built in $(($(date +%s) - start)) s)")
 }
 
-# go.mod of a module version, from the module cache (downloaded if needed).
-mod_field() { # MODULE@VERSION FIELD
-  go mod download -json "$1" | sed -n "s/^[[:space:]]*\"$2\": \"\\(.*\\)\",\$/\\1/p"
-}
-
 build_helm() {
   need go
   # Without these ldflags helm reports itself as v3 "unknown" and renders
