@@ -31,7 +31,7 @@ push_scratch_image() {
   local file=$1 ref=$2 registry name tag ctx
   registry=${ref%%/*} name=${ref#*/} tag=${ref##*:}
   name=${name%:*}
-  if curl -fsS -o /dev/null --head -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+  if curl -fs -o /dev/null --head -H "Accept: application/vnd.oci.image.manifest.v1+json" \
     -H "Accept: application/vnd.docker.distribution.manifest.v2+json" "http://${registry}/v2/${name}/manifests/${tag}"; then
     return
   fi
