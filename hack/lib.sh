@@ -45,3 +45,12 @@ push_scratch_image() {
   "${DOCKER}" push -q "${ref}" >/dev/null
   echo "pushed ${ref}" >&2
 }
+
+# cluster_settings: the defaults of the scripts that add to the kind cluster (DOCKER, KUBECTL and
+# CONTEXT, kind-$CLUSTER_NAME); kc is kubectl in that context. Needs ROOT.
+cluster_settings() {
+  DOCKER=${DOCKER:-/usr/bin/docker}
+  KUBECTL=${KUBECTL:-${ROOT}/.tools/bin/kubectl}
+  CONTEXT=kind-${CLUSTER_NAME:-flask-service}
+}
+kc() { "${KUBECTL}" --context "${CONTEXT}" "$@"; }

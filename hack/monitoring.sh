@@ -17,17 +17,14 @@ ROOT=$(cd "$HERE/.." && pwd)
 . "$HERE/versions.env"
 # shellcheck source=hack/lib.sh
 . "$HERE/lib.sh"
-DOCKER=${DOCKER:-/usr/bin/docker}
-KUBECTL=${KUBECTL:-$ROOT/.tools/bin/kubectl}
+cluster_settings
 BIN=$ROOT/.tools/bin
-CONTEXT=kind-${CLUSTER_NAME:-flask-service}
 REGISTRY=$("$HERE/registry.sh" address)
 RELEASE=v$(prometheus_release)
 OPERATOR=$PROMETHEUS_OPERATOR_VERSION
 READY_TIMEOUT=${MONITORING_READY_TIMEOUT:-300}
 
 log() { echo "monitoring: $*" >&2; }
-kc() { "$KUBECTL" --context "$CONTEXT" "$@"; }
 
 # push NAME TAG: the FROM-scratch image of .tools/bin/NAME as REGISTRY/NAME:TAG.
 push() { push_scratch_image "$BIN/$1" "$REGISTRY/$1:$2"; }

@@ -9,6 +9,9 @@
 #          sigs.k8s.io/gateway-api module, then Traefik, and wait until the Gateway is programmed.
 #          Idempotent; a warm run checks only.
 #   down   delete Traefik, its classes and the Gateway API CRDs
+#
+# TRAEFIK_IMAGE: another image to run instead of building one (with registry access, Traefik's
+# published image pinned by digest: traefik:v3.7.13@sha256:...; its entrypoint passes flags on).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,17 +20,14 @@ ROOT=$(cd "$HERE/.." && pwd)
 . "$HERE/versions.env"
 # shellcheck source=hack/lib.sh
 . "$HERE/lib.sh"
-DOCKER=${DOCKER:-/usr/bin/docker}
-KUBECTL=${KUBECTL:-$ROOT/.tools/bin/kubectl}
-CONTEXT=kind-${CLUSTER_NAME:-flask-service}
-IMAGE=$("$HERE/registry.sh" address)/traefik:$TRAEFIK_VERSION
+cluster_settings
+IMAGE=${TRAEFIK_IMAGE:-$("$HERE/registry.sh" address)/traefik:$TRAEFIK_VERSION}
 MANIFEST=$HERE/routing/traefik.yaml
 READY_TIMEOUT=${ROUTING_READY_TIMEOUT:-180}
-# What is deployed: the manifest and both versions. A change rolls Traefik's pod.
-CONFIG_HASH=$(cat "$MANIFEST" <(echo "$TRAEFIK_VERSION $GATEWAY_API_VERSION") | sha256sum | cut -c1-16)
+# What is deployed: the manifest, the image and the CRDs' version. A change rolls Traefik's pod.
+CONFIG_HASH=$(cat "$MANIFEST" <(echo "$IMAGE $GATEWAY_API_VERSION") | sha256sum | cut -c1-16)
 
 log() { echo "routing: $*" >&2; }
-kc() { "$KUBECTL" --context "$CONTEXT" "$@"; }
 
 crds() { echo "$(mod_field "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" Dir)/config/crd/standard"; }
 
@@ -42,11 +42,13 @@ current() {
 up() {
 	local start=$SECONDS
 	if current; then
-		log "Traefik $TRAEFIK_VERSION (Gateway API $GATEWAY_API_VERSION) is up in namespace traefik"
+		log "Traefik $IMAGE (Gateway API $GATEWAY_API_VERSION) is up in namespace traefik"
 		return
 	fi
-	"$HERE/install-tools.sh" traefik >&2
-	push_scratch_image "$ROOT/.tools/bin/traefik" "$IMAGE"
+	if [ -z "${TRAEFIK_IMAGE:-}" ]; then
+		"$HERE/install-tools.sh" traefik >&2
+		push_scratch_image "$ROOT/.tools/bin/traefik" "$IMAGE"
+	fi
 	# Server-side: the CRDs are larger than the last-applied annotation allows.
 	kc apply --server-side --force-conflicts -f "$(crds)" >/dev/null
 	# shellcheck disable=SC2046  # one argument per CRD
@@ -55,7 +57,7 @@ up() {
 	sed -e "s#TRAEFIK_IMAGE#$IMAGE#" -e "s#CONFIG_HASH#$CONFIG_HASH#" "$MANIFEST" | kc apply -f - >/dev/null
 	kc -n traefik rollout status deployment/traefik --timeout "${READY_TIMEOUT}s" >/dev/null
 	kc -n traefik wait --for condition=Programmed --timeout "${READY_TIMEOUT}s" gateway/traefik >/dev/null
-	log "Traefik $TRAEFIK_VERSION (Gateway API $GATEWAY_API_VERSION) ready in namespace traefik ($((SECONDS - start)) s)"
+	log "Traefik $IMAGE (Gateway API $GATEWAY_API_VERSION) ready in namespace traefik ($((SECONDS - start)) s)"
 }
 
 down() {
