@@ -11,10 +11,13 @@ installed policy is evaluated against the live Traefik pod (its namespace and la
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 from kubernetes import client
+
+from tests.support.versions import pins
 
 from .kube import CONTEXT, NAMESPACE, RELEASE, ROOT, Target, pod_get, ready_targets, run, wait_until
 
@@ -41,6 +44,13 @@ def traefik(core, discovery) -> Target:
     targets = ready_targets(core, discovery, service=TRAEFIK, namespace=TRAEFIK, port=80)
     assert targets, "Traefik's Service has no ready endpoint: is hack/routing.sh up?"
     return targets[0]
+
+
+def test_traefik_is_the_pinned_build(traefik):
+    # The binary in the running pod reports the version it was built as (hack/install-tools.sh traefik).
+    out = run("kubectl", "--context", CONTEXT, "-n", TRAEFIK, "exec", traefik.pod, "--", "/bin/traefik", "version")
+    version = re.escape(pins()["TRAEFIK_VERSION"])
+    assert re.search(rf"^Version:\s+{version}$", out.stdout, re.MULTILINE), out.stdout
 
 
 @pytest.fixture
