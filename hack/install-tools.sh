@@ -8,16 +8,18 @@
 # which checks and unit-tests the chart's Prometheus rules; a large build that
 # `make up` does not need. For the benchmarks only, on request: oha, the
 # open-loop HTTP load generator, built from crates.io with `cargo install`
-# (needs a Rust toolchain).
+# (needs a Rust toolchain). For the cluster's add-ons, on request (hack/monitoring.sh and
+# hack/routing.sh ask): the Prometheus components, and traefik, a large build (about 10 minutes
+# cold) that a cluster run with ROUTING=0 does not need.
 #
 # Idempotent: a tool whose binary already reports its pinned version is not
 # rebuilt, so the warm path takes a few seconds. Versions: hack/versions.env.
 #
 # Usage: hack/install-tools.sh            install everything but promtool, the Prometheus
-#                                         components and oha
+#                                         components, traefik and oha
 #        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform promtool
 #                                         kubectl actionlint registry prometheus
-#                                         prometheus-operator oha)
+#                                         prometheus-operator traefik oha)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
