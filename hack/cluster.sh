@@ -4,8 +4,10 @@
 #   up      create the cluster (k8s/kind-config.yaml, name $CLUSTER_NAME, kube
 #           context kind-$CLUSTER_NAME), or reuse a healthy one, and wait until
 #           the node is Ready and CoreDNS serves; the local registry
-#           (hack/registry.sh) runs beside it and the nodes pull from it, and
-#           Prometheus runs in it (hack/monitoring.sh; MONITORING=0 leaves it out)
+#           (hack/registry.sh) runs beside it and the nodes pull from it,
+#           Prometheus runs in it (hack/monitoring.sh; MONITORING=0 leaves it out),
+#           and Traefik serves Gateway API routes and Ingresses in it
+#           (hack/routing.sh; ROUTING=0 leaves it out)
 #   down    delete it
 #   status  exit 0 when the cluster exists, its node is Ready and CoreDNS runs
 #
@@ -87,7 +89,7 @@ up() {
 	"$HERE/registry.sh" up
 	if healthy; then
 		"$HERE/registry.sh" wire
-		monitoring
+		addons
 		log "cluster $NAME is up (context $CONTEXT)"
 		return 0
 	fi
@@ -104,12 +106,13 @@ up() {
 	"$KIND" create cluster --name "$NAME" --config "$CONFIG" --image "$image" --wait "$WAIT" >&2
 	wait_ready "$WAIT"
 	"$HERE/registry.sh" wire
-	monitoring
+	addons
 	log "cluster $NAME is up in $((SECONDS - start)) s (context $CONTEXT)"
 }
 
-monitoring() {
+addons() {
 	if [ "${MONITORING:-1}" = 1 ]; then "$HERE/monitoring.sh" up; fi
+	if [ "${ROUTING:-1}" = 1 ]; then "$HERE/routing.sh" up; fi
 }
 
 down() {

@@ -8,16 +8,18 @@
 # which checks and unit-tests the chart's Prometheus rules; a large build that
 # `make up` does not need. For the benchmarks only, on request: oha, the
 # open-loop HTTP load generator, built from crates.io with `cargo install`
-# (needs a Rust toolchain).
+# (needs a Rust toolchain). For the cluster's add-ons, on request (hack/monitoring.sh and
+# hack/routing.sh ask): the Prometheus components, and traefik, a large build (about 10 minutes
+# cold) that a cluster run with ROUTING=0 does not need.
 #
 # Idempotent: a tool whose binary already reports its pinned version is not
 # rebuilt, so the warm path takes a few seconds. Versions: hack/versions.env.
 #
 # Usage: hack/install-tools.sh            install everything but promtool, the Prometheus
-#                                         components and oha
+#                                         components, traefik and oha
 #        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform promtool
 #                                         kubectl actionlint registry prometheus
-#                                         prometheus-operator oha)
+#                                         prometheus-operator traefik oha)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -57,11 +59,6 @@ ensure() {
   has_version "${bin}/${name}" "${version}" ${check} ||
     { log "${name}: built binary does not report ${version}"; "${bin}/${name}" ${check} >&2 || true; exit 1; }
   summary+=("${name} ${version} (built in $(($(date +%s) - start)) s)")
-}
-
-# go.mod of a module version, from the module cache (downloaded if needed).
-mod_field() { # MODULE@VERSION FIELD
-  go mod download -json "$1" | sed -n "s/^[[:space:]]*\"$2\": \"\\(.*\\)\",\$/\\1/p"
 }
 
 build_helm() {
@@ -142,6 +139,61 @@ build_prometheus_operator() {
   mv "${bin}/operator" "${bin}/prometheus-operator"
 }
 
+# Traefik's go.mod cannot be built as downloaded; three patches, made in a writable copy:
+#  1. github.com/traefik/traefik/dynamic/ext: go.mod replaces it with ./pkg/config/dynamic/ext, a
+#     nested module that the module zip leaves out and the proxy does not serve. Upstream it holds
+#     empty extension points embedded inline in the dynamic configuration; a stub module with the
+#     same empty types fills that directory without changing behaviour.
+#  2. github.com/abbot/go-http-auth: go.mod replaces it with a revision of the containous fork that
+#     the proxy refuses; the fork's older revision below is served and has the same API (upstream
+#     abbot/go-http-auth does not: no CheckSecret, no RequireAuthStale).
+#  3. github.com/go-acme/lego/v5: 13 of its ACME DNS-challenge providers import SDKs that the proxy
+#     refuses; a copy of lego without those providers in its registry (zz_gen_dns_providers.go)
+#     builds. Only those DNS providers are lost, which nothing on a local cluster uses.
+TRAEFIK_HTTP_AUTH=github.com/containous/go-http-auth@v0.4.1-0.20200324110947-a37a7636d23e
+TRAEFIK_LEGO_DROPPED="alidns aliesa azion dnsimple edgedns edgeone huaweicloud oraclecloud regfish sakuracloud tencentcloud ucloud yandexcloud"
+build_traefik() {
+  need go
+  local src work lego p
+  src="$(mod_field "github.com/traefik/traefik/v3@${TRAEFIK_VERSION}" Dir)"
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  cp -r "${src}/." "${work}/traefik"
+  # 1.
+  mkdir -p "${work}/traefik/pkg/config/dynamic/ext"
+  printf 'module github.com/traefik/traefik/dynamic/ext\n\ngo 1.24\n' >"${work}/traefik/pkg/config/dynamic/ext/go.mod"
+  cat >"${work}/traefik/pkg/config/dynamic/ext/ext.go" <<'GO'
+// Package ext holds the dynamic configuration's extension points, empty in this build.
+package ext
+
+type HTTP struct{}
+
+type Router struct{}
+
+type RouterIng struct{}
+
+func (RouterIng) ToRouter() Router { return Router{} }
+GO
+  # 3.
+  lego="$(sed -n 's#^[[:space:]]*github.com/go-acme/lego/v5 \(v[^ ]*\).*#\1#p' "${work}/traefik/go.mod")"
+  cp -r "$(mod_field "github.com/go-acme/lego/v5@${lego}" Dir)/." "${work}/lego"
+  chmod -R u+w "${work}"
+  for p in ${TRAEFIK_LEGO_DROPPED}; do
+    sed -i -e "\#\"github.com/go-acme/lego/v5/providers/dns/${p}\"\$#d" \
+      -e "/^\tcase .*:\$/{N;/\n\t\treturn ${p}\.NewDNSProvider()\$/d}" \
+      "${work}/lego/providers/dns/zz_gen_dns_providers.go"
+  done
+  ! grep -qwE "${TRAEFIK_LEGO_DROPPED// /|}" "${work}/lego/providers/dns/zz_gen_dns_providers.go" ||
+    { log "traefik: lego ${lego}'s provider list changed; update TRAEFIK_LEGO_DROPPED"; exit 1; }
+  # 2. and 3.
+  (cd "${work}/traefik" &&
+    go mod edit -replace "github.com/abbot/go-http-auth=${TRAEFIK_HTTP_AUTH}" \
+      -replace "github.com/go-acme/lego/v5=../lego" &&
+    GOFLAGS="${GOFLAGS} -mod=mod" go build -o "${bin}/traefik" \
+      -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}" ./cmd/traefik)
+}
+
 build_oha() {
   need cargo
   # --locked: the dependency versions oha's release pinned. --root: the binary lands in .tools/bin.
@@ -202,6 +254,7 @@ for t in "${tools[@]}"; do
     registry) ensure registry "${REGISTRY_VERSION}" "--version" build_registry ;;
     prometheus) ensure prometheus "$(prometheus_release)" "--version" build_prometheus ;;
     prometheus-operator) ensure prometheus-operator "${PROMETHEUS_OPERATOR_VERSION#v}" "--version" build_prometheus_operator ;;
+    traefik) ensure traefik "${TRAEFIK_VERSION}" "version" build_traefik ;;
     oha) ensure oha "${OHA_VERSION}" "--version" build_oha ;;
     *) log "unknown tool: ${t}"; exit 2 ;;
   esac

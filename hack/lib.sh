@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell helpers shared by the hack/ scripts (sourced, not run).
 
 # has_version FILE EXPECTED ARGS...: true when FILE runs and prints EXPECTED.
@@ -17,3 +18,39 @@ prometheus_release() {
   minor="${minor%%.*}"
   echo "$((minor / 100)).$((minor % 100)).${PROMETHEUS_VERSION##*.}"
 }
+
+# mod_field MODULE@VERSION FIELD: a field of `go mod download -json` (Dir, GoMod, ...); downloads the
+# module into the module cache if needed. Run outside any module of the caller.
+mod_field() {
+  (cd "${TMPDIR:-/tmp}" && go mod download -json "$1") | sed -n "s/^[[:space:]]*\"$2\": \"\\(.*\\)\",\$/\\1/p"
+}
+
+# push_scratch_image FILE REF: a FROM-scratch image of the static binary FILE, run as nobody, pushed
+# as REF (registry/name:tag) with $DOCKER, unless the registry already has REF (a warm run pushes nothing).
+push_scratch_image() {
+  local file=$1 ref=$2 registry name tag ctx
+  registry=${ref%%/*} name=${ref#*/} tag=${ref##*:}
+  name=${name%:*}
+  if curl -fs -o /dev/null --head -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+    -H "Accept: application/vnd.docker.distribution.manifest.v2+json" "http://${registry}/v2/${name}/manifests/${tag}"; then
+    return
+  fi
+  ctx=$(mktemp -d)
+  # shellcheck disable=SC2064
+  trap "rm -rf '${ctx}'" RETURN
+  cp "${file}" "${ctx}/"
+  file=$(basename "${file}")
+  printf 'FROM scratch\nCOPY %s /bin/%s\nUSER 65534:65534\nENTRYPOINT ["/bin/%s"]\n' "${file}" "${file}" "${file}" |
+    "${DOCKER}" build -q -t "${ref}" -f - "${ctx}" >/dev/null
+  "${DOCKER}" push -q "${ref}" >/dev/null
+  echo "pushed ${ref}" >&2
+}
+
+# cluster_settings: the defaults of the scripts that add to the kind cluster (DOCKER, KUBECTL and
+# CONTEXT, kind-$CLUSTER_NAME); kc is kubectl in that context. Needs ROOT.
+cluster_settings() {
+  DOCKER=${DOCKER:-/usr/bin/docker}
+  KUBECTL=${KUBECTL:-${ROOT}/.tools/bin/kubectl}
+  CONTEXT=kind-${CLUSTER_NAME:-flask-service}
+}
+kc() { "${KUBECTL}" --context "${CONTEXT}" "$@"; }

@@ -17,18 +17,16 @@ ROOT=$(cd "$HERE/.." && pwd)
 . "$HERE/versions.env"
 # shellcheck source=hack/lib.sh
 . "$HERE/lib.sh"
-DOCKER=${DOCKER:-/usr/bin/docker}
-KUBECTL=${KUBECTL:-$ROOT/.tools/bin/kubectl}
+cluster_settings
 BIN=$ROOT/.tools/bin
-CONTEXT=kind-${CLUSTER_NAME:-flask-service}
 REGISTRY=$("$HERE/registry.sh" address)
 RELEASE=v$(prometheus_release)
 OPERATOR=$PROMETHEUS_OPERATOR_VERSION
 READY_TIMEOUT=${MONITORING_READY_TIMEOUT:-300}
 
 log() { echo "monitoring: $*" >&2; }
-kc() { "$KUBECTL" --context "$CONTEXT" "$@"; }
 
+<<<<<<< HEAD
 # push NAME TAG: a FROM-scratch image of .tools/bin/NAME as REGISTRY/NAME:TAG, unless the registry has it.
 push() {
 	local name=$1 ref=$REGISTRY/$1:$2 ctx
@@ -45,6 +43,10 @@ push() {
 	"$DOCKER" push -q "$ref" >/dev/null
 	log "pushed $ref"
 }
+=======
+# push NAME TAG: the FROM-scratch image of .tools/bin/NAME as REGISTRY/NAME:TAG.
+push() { push_scratch_image "$BIN/$1" "$REGISTRY/$1:$2"; }
+>>>>>>> issue-12-routing
 
 images() {
 	"$HERE/install-tools.sh" prometheus prometheus-operator >&2
@@ -68,8 +70,7 @@ up() {
 		return
 	fi
 	images
-	bundle="$(cd "${TMPDIR:-/tmp}" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$OPERATOR" |
-		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')/bundle.yaml"
+	bundle="$(mod_field "github.com/prometheus-operator/prometheus-operator@$OPERATOR" Dir)/bundle.yaml"
 	work=$(mktemp -d)
 	# shellcheck disable=SC2064
 	trap "rm -rf '$work'" RETURN

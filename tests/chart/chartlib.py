@@ -8,25 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.versions import pins
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "chart"
 RELEASE = "flask-service"
 NAMESPACE = "chart-test"
 
 
-def _versions():
-    """KEY=value pins from hack/versions.env (the single place versions live)."""
-    pins = {}
-    for line in (ROOT / "hack" / "versions.env").read_text().splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            key, value = line.split("=", 1)
-            pins[key.strip()] = value.strip()
-    return pins
-
-
 # Render for the Kubernetes version the kind cluster runs, whatever the helm build defaults to
 # (a helm built without version ldflags assumes v1.20, which the chart's kubeVersion refuses).
-KUBE_VERSION = _versions()["KUBERNETES_VERSION"].lstrip("v")
+KUBE_VERSION = pins()["KUBERNETES_VERSION"].lstrip("v")
 
 
 def find_tool(name):
@@ -80,7 +72,7 @@ def app_pod(objects):
 
 def prometheus_release():
     """The Prometheus release of the pinned module version: v0.3xx.y is 3.xx.y (hack/install-tools.sh)."""
-    _, minor, patch = _versions()["PROMETHEUS_VERSION"].split(".")
+    _, minor, patch = pins()["PROMETHEUS_VERSION"].split(".")
     return f"{int(minor) // 100}.{int(minor) % 100}.{patch}"
 
 

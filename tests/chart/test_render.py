@@ -366,6 +366,23 @@ def test_network_policy_custom_peers(render):
     assert all(peers)
 
 
+TRAEFIK_PEER = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "traefik"}}}
+
+
+@pytest.mark.parametrize("route", ["ingress", "httpRoute"])
+def test_network_policy_admits_the_routing_controller(render, route):
+    # The controller sends to the pod endpoints, not the Service: with a route, its namespace is admitted.
+    peers = [r["from"] for r in one(render(values={f"{route}.enabled": True}), "NetworkPolicy")["spec"]["ingress"]]
+    assert [TRAEFIK_PEER] in peers
+    assert [TRAEFIK_PEER] not in [r["from"] for r in one(render(), "NetworkPolicy")["spec"]["ingress"]]
+    custom = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+    values = {f"{route}.enabled": True, "networkPolicy.routingFrom": [custom]}
+    peers = [r["from"] for r in one(render(values=values), "NetworkPolicy")["spec"]["ingress"]]
+    assert [custom] in peers and [TRAEFIK_PEER] not in peers
+    values = {f"{route}.enabled": True, "networkPolicy.routingFrom": []}
+    assert all(r["from"] for r in one(render(values=values), "NetworkPolicy")["spec"]["ingress"])
+
+
 def test_network_policy_disabled(render):
     assert by_kind(render(values={"networkPolicy.enabled": False}), "NetworkPolicy") == []
 
@@ -393,6 +410,17 @@ def test_ingress_and_httproute_point_at_the_service(render):
     assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
     assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "flask-service", "port": 5000}]
     assert by_kind(render(), "Ingress") == [] and by_kind(render(), "HTTPRoute") == []
+
+
+def test_routes_default_to_the_clusters_traefik(render):
+    # What hack/routing.sh runs (hack/routing/traefik.yaml): the Gateway traefik/traefik and the
+    # IngressClass traefik; both routes answer the same host name.
+    objects = render(values={"ingress.enabled": True, "httpRoute.enabled": True})
+    ingress = one(objects, "Ingress")["spec"]
+    route = one(objects, "HTTPRoute")["spec"]
+    assert ingress["ingressClassName"] == "traefik"
+    assert route["parentRefs"] == [{"name": "traefik", "namespace": "traefik"}]
+    assert route["hostnames"] == [rule["host"] for rule in ingress["rules"]] == ["flask-service.local"]
 
 
 def test_topology_spread_gets_the_pod_selector(render):

@@ -132,19 +132,25 @@ class Target:
     port: int
 
 
-def ready_targets(core: client.CoreV1Api, discovery: client.DiscoveryV1Api, service: str = SERVICE) -> list[Target]:
+def ready_targets(
+    core: client.CoreV1Api,
+    discovery: client.DiscoveryV1Api,
+    service: str = SERVICE,
+    namespace: str = NAMESPACE,
+    port: int = SERVICE_PORT,
+) -> list[Target]:
     """Ready pods behind the Service and the container port its targetPort names, as kube-proxy sees them."""
-    svc = core.read_namespaced_service(service, NAMESPACE)
-    svc_port = next(p for p in svc.spec.ports if p.port == SERVICE_PORT)
+    svc = core.read_namespaced_service(service, namespace)
+    svc_port = next(p for p in svc.spec.ports if p.port == port)
     slices = discovery.list_namespaced_endpoint_slice(
-        NAMESPACE, label_selector=f"kubernetes.io/service-name={service}"
+        namespace, label_selector=f"kubernetes.io/service-name={service}"
     ).items
     targets = []
     for eps in slices:
         for ep in eps.endpoints or []:
             if not (ep.conditions and ep.conditions.ready) or ep.target_ref is None or ep.target_ref.kind != "Pod":
                 continue
-            pod = core.read_namespaced_pod(ep.target_ref.name, NAMESPACE)
+            pod = core.read_namespaced_pod(ep.target_ref.name, namespace)
             targets.append(Target(pod.metadata.name, container_port(pod, svc_port.target_port)))
     return sorted(targets, key=lambda t: t.pod)
 
@@ -175,8 +181,11 @@ def portforward_api() -> client.CoreV1Api:
     return _portforward_clients.core
 
 
-def pod_get(target: Target, path: str, timeout: float = 10, namespace: str = NAMESPACE) -> Reply:
-    """One HTTP GET over a fresh PortForward to the pod: one port-forward per connection."""
+def pod_get(
+    target: Target, path: str, timeout: float = 10, namespace: str = NAMESPACE, host: str | None = None
+) -> Reply:
+    """One HTTP GET over a fresh PortForward to the pod: one port-forward per connection; `host` sets
+    the Host header (name-based routing), else it is localhost:<port>."""
     core = portforward_api()
     try:
         pf = portforward(core.connect_get_namespaced_pod_portforward, target.pod, namespace, ports=str(target.port))
@@ -187,7 +196,7 @@ def pod_get(target: Target, path: str, timeout: float = 10, namespace: str = NAM
     sock.settimeout(timeout)
     conn.sock = sock  # http.client skips connect() when a socket is already set
     try:
-        conn.request("GET", path, headers={"Connection": "close"})
+        conn.request("GET", path, headers={"Connection": "close"} | ({"Host": host} if host else {}))
         response = conn.getresponse()
         body = response.read().decode("utf-8", "replace")
         return Reply(response.status, dict(response.getheaders()), body)
