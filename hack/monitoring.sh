@@ -26,27 +26,8 @@ READY_TIMEOUT=${MONITORING_READY_TIMEOUT:-300}
 
 log() { echo "monitoring: $*" >&2; }
 
-<<<<<<< HEAD
-# push NAME TAG: a FROM-scratch image of .tools/bin/NAME as REGISTRY/NAME:TAG, unless the registry has it.
-push() {
-	local name=$1 ref=$REGISTRY/$1:$2 ctx
-	if curl -fs -o /dev/null --head -H "Accept: application/vnd.oci.image.manifest.v1+json" \
-		-H "Accept: application/vnd.docker.distribution.manifest.v2+json" "http://$REGISTRY/v2/$1/manifests/$2"; then
-		return
-	fi
-	ctx=$(mktemp -d)
-	# shellcheck disable=SC2064
-	trap "rm -rf '$ctx'" RETURN
-	cp "$BIN/$name" "$ctx/"
-	printf 'FROM scratch\nCOPY %s /bin/%s\nUSER 65534:65534\nENTRYPOINT ["/bin/%s"]\n' "$name" "$name" "$name" |
-		"$DOCKER" build -q -t "$ref" -f - "$ctx" >/dev/null
-	"$DOCKER" push -q "$ref" >/dev/null
-	log "pushed $ref"
-}
-=======
 # push NAME TAG: the FROM-scratch image of .tools/bin/NAME as REGISTRY/NAME:TAG.
 push() { push_scratch_image "$BIN/$1" "$REGISTRY/$1:$2"; }
->>>>>>> issue-12-routing
 
 images() {
 	"$HERE/install-tools.sh" prometheus prometheus-operator >&2
