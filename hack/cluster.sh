@@ -5,9 +5,9 @@
 #           context kind-$CLUSTER_NAME), or reuse a healthy one, and wait until
 #           the node is Ready and CoreDNS serves; the local registry
 #           (hack/registry.sh) runs beside it and the nodes pull from it,
-#           Prometheus runs in it (hack/monitoring.sh; MONITORING=0 leaves it out),
-#           and Traefik serves Gateway API routes and Ingresses in it
-#           (hack/routing.sh; ROUTING=0 leaves it out)
+#           Prometheus and an OpenTelemetry Collector run in it (hack/monitoring.sh;
+#           MONITORING=0 leaves them out), and Traefik serves Gateway API routes
+#           and Ingresses in it (hack/routing.sh; ROUTING=0 leaves it out)
 #   down    delete it
 #   status  exit 0 when the cluster exists, its node is Ready and CoreDNS runs
 #

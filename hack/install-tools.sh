@@ -15,11 +15,12 @@
 # Idempotent: a tool whose binary already reports its pinned version is not
 # rebuilt, so the warm path takes a few seconds. Versions: hack/versions.env.
 #
-# Usage: hack/install-tools.sh            install everything but promtool, the Prometheus
-#                                         components, traefik and oha
+# Usage: hack/install-tools.sh            install everything but promtool, the cluster's
+#                                         add-ons (Prometheus, its operator, the
+#                                         OpenTelemetry Collector, traefik) and oha
 #        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform promtool
 #                                         kubectl actionlint registry prometheus
-#                                         prometheus-operator traefik oha)
+#                                         prometheus-operator otelcol traefik oha)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -194,6 +195,22 @@ GO
       -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}" ./cmd/traefik)
 }
 
+build_otelcol() {
+  need go
+  # The collector's builder (ocb) generates a main module from hack/monitoring/otelcol-builder.yaml and
+  # builds it (static: CGO_ENABLED=0 above); `go run` builds ocb itself once into the Go build cache.
+  local work
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  sed -e "s/OTELCOL_VERSION/${OTELCOL_VERSION}/" -e "s/OTELCOL_RELEASE/${OTELCOL_VERSION#v}/" \
+    "${here}/monitoring/otelcol-builder.yaml" >"${work}/builder.yaml"
+  go run "go.opentelemetry.io/collector/cmd/builder@${OTELCOL_VERSION}" \
+    --config "${work}/builder.yaml" --output-path "${work}/src" >"${work}/log" 2>&1 ||
+    { cat "${work}/log" >&2; return 1; }
+  mv "${work}/src/otelcol" "${bin}/otelcol"
+}
+
 build_oha() {
   need cargo
   # --locked: the dependency versions oha's release pinned. --root: the binary lands in .tools/bin.
@@ -254,6 +271,7 @@ for t in "${tools[@]}"; do
     registry) ensure registry "${REGISTRY_VERSION}" "--version" build_registry ;;
     prometheus) ensure prometheus "$(prometheus_release)" "--version" build_prometheus ;;
     prometheus-operator) ensure prometheus-operator "${PROMETHEUS_OPERATOR_VERSION#v}" "--version" build_prometheus_operator ;;
+    otelcol) ensure otelcol "${OTELCOL_VERSION#v}" "--version" build_otelcol ;;
     traefik) ensure traefik "${TRAEFIK_VERSION}" "version" build_traefik ;;
     oha) ensure oha "${OHA_VERSION}" "--version" build_oha ;;
     *) log "unknown tool: ${t}"; exit 2 ;;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Prometheus on the kind cluster, run the way a platform team runs it: the Prometheus Operator and one
-# Prometheus in namespace monitoring, selecting every ServiceMonitor and PrometheusRule (hack/monitoring/).
+# Prometheus and an OpenTelemetry Collector on the kind cluster, run the way a platform team runs them,
+# in namespace monitoring (hack/monitoring/): the Prometheus Operator and one Prometheus, selecting every
+# ServiceMonitor and PrometheusRule; the collector, receiving OTLP/HTTP at otel-collector.monitoring:4318
+# and logging every span.
 #
-#   up     build the three images once per version (Go module sources -> FROM-scratch images), push them
-#          to the local registry (hack/registry.sh), apply the operator and the Prometheus, wait until the
-#          Prometheus is ready. Idempotent; a warm run checks and applies only.
-#   down   delete the Prometheus, the operator and its CRDs
+#   up     build the four images once per version (Go module sources -> FROM-scratch images), push them
+#          to the local registry (hack/registry.sh), apply the operator, the Prometheus and the collector,
+#          wait until they are ready. Idempotent; a warm run checks and applies only.
+#   down   delete them, and the operator's CRDs
 #
 # The operator's own manifests are upstream's bundle.yaml from the pinned, downloaded module, with the
 # images pointed at the local registry (hack/monitoring/operator-kustomization.yaml).
@@ -44,7 +46,7 @@ current() {
 		kc -n monitoring wait --for condition=Available --timeout 1s prometheus/prometheus >/dev/null 2>&1
 }
 
-up() {
+prometheus() {
 	local start=$SECONDS work bundle
 	if current; then
 		log "Prometheus $RELEASE (operator $OPERATOR) is up in namespace monitoring"
@@ -68,6 +70,25 @@ up() {
 	# The operator makes the StatefulSet a moment after the Prometheus object.
 	kc -n monitoring wait --for condition=Available --timeout "${READY_TIMEOUT}s" prometheus/prometheus >/dev/null
 	log "Prometheus $RELEASE (operator $OPERATOR) ready in namespace monitoring ($((SECONDS - start)) s)"
+}
+
+# The collector: built and pushed only when the Deployment runs another image; applied every time (a
+# no-op when nothing changed), the manifest's checksum on the pod template so a new config rolls the pod.
+collector() {
+	local start=$SECONDS image=$REGISTRY/otelcol:$OTELCOL_VERSION manifest=$HERE/monitoring/otel-collector.yaml
+	if [ "$(kc -n monitoring get deployment otel-collector -o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null)" != "$image" ]; then
+		"$HERE/install-tools.sh" otelcol >&2
+		push otelcol "$OTELCOL_VERSION"
+	fi
+	sed -e "s#OTELCOL_IMAGE#$image#" -e "s#MANIFEST_CHECKSUM#$(sha256sum "$manifest" | cut -c1-16)#" "$manifest" |
+		kc apply -f - >/dev/null
+	kc -n monitoring rollout status deployment/otel-collector --timeout "${READY_TIMEOUT}s" >/dev/null
+	log "OpenTelemetry Collector $OTELCOL_VERSION ready at otel-collector.monitoring:4318 ($((SECONDS - start)) s)"
+}
+
+up() {
+	prometheus
+	collector
 }
 
 down() {

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,24 @@ def helm(*args: str, **kwargs) -> subprocess.CompletedProcess:
 
 def kubectl(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return run("kubectl", "--context", CONTEXT, "--namespace", NAMESPACE, *args, **kwargs)
+
+
+INSTALL_TIMEOUT = 300  # seconds for a helm install or kubectl apply with --wait of one more release
+
+
+def helm_in(namespace: str, *args: str):
+    return run("helm", "--kube-context", CONTEXT, "--namespace", namespace, *args, timeout=INSTALL_TIMEOUT)
+
+
+@contextlib.contextmanager
+def fresh_namespace(prefix: str) -> Iterator[str]:
+    """A new namespace named prefix-<random> for the block; deleted, with whatever is left in it, afterwards."""
+    name = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    run("kubectl", "--context", CONTEXT, "create", "namespace", name)
+    try:
+        yield name
+    finally:
+        run("kubectl", "--context", CONTEXT, "delete", "namespace", name, "--wait=true", "--timeout=180s", timeout=240)
 
 
 def api_client() -> client.ApiClient:
@@ -182,10 +201,10 @@ def portforward_api() -> client.CoreV1Api:
 
 
 def pod_get(
-    target: Target, path: str, timeout: float = 10, namespace: str = NAMESPACE, host: str | None = None
+    target: Target, path: str, timeout: float = 10, namespace: str = NAMESPACE, headers: dict[str, str] | None = None
 ) -> Reply:
-    """One HTTP GET over a fresh PortForward to the pod: one port-forward per connection; `host` sets
-    the Host header (name-based routing), else it is localhost:<port>."""
+    """One HTTP GET over a fresh PortForward to the pod: one port-forward per connection. `headers` go with
+    the request (e.g. Host, for name-based routing: else it is localhost:<port>)."""
     core = portforward_api()
     try:
         pf = portforward(core.connect_get_namespaced_pod_portforward, target.pod, namespace, ports=str(target.port))
@@ -196,7 +215,7 @@ def pod_get(
     sock.settimeout(timeout)
     conn.sock = sock  # http.client skips connect() when a socket is already set
     try:
-        conn.request("GET", path, headers={"Connection": "close"} | ({"Host": host} if host else {}))
+        conn.request("GET", path, headers={"Connection": "close", **(headers or {})})
         response = conn.getresponse()
         body = response.read().decode("utf-8", "replace")
         return Reply(response.status, dict(response.getheaders()), body)

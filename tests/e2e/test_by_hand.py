@@ -16,10 +16,9 @@ import pytest
 from service.version import VERSION
 from tests.support.httpclient import free_port, get
 
-from .kube import CONTEXT, ROOT, kubectl_port_forward, run
+from .kube import CONTEXT, INSTALL_TIMEOUT, ROOT, fresh_namespace, helm_in, kubectl_port_forward, run
 
 REGISTRY = "localhost:5001"
-INSTALL_TIMEOUT = 300
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +29,8 @@ def published(release):
 
 @pytest.fixture
 def namespace(published):
-    name = f"by-hand-{uuid.uuid4().hex[:6]}"
-    run("kubectl", "--context", CONTEXT, "create", "namespace", name)
-    yield name
-    run("kubectl", "--context", CONTEXT, "delete", "namespace", name, "--wait=true", "--timeout=180s", timeout=240)
+    with fresh_namespace("by-hand") as name:
+        yield name
 
 
 def readme_commands() -> dict[str, list[str]]:
@@ -57,10 +54,6 @@ def as_typed(command: str, namespace: str, release: str | None = None) -> list[s
         args[args.index("flask-service")] = release  # helm's first positional argument after the verb
     context = "--kube-context" if args[0] == "helm" else "--context"
     return [*args, context, CONTEXT, "--namespace", namespace]
-
-
-def helm_in(namespace: str, *args: str):
-    return run("helm", "--kube-context", CONTEXT, "--namespace", namespace, *args, timeout=INSTALL_TIMEOUT)
 
 
 def kubectl_in(namespace: str, *args: str):

@@ -117,17 +117,17 @@ def test_pages_are_served_through_traefik_by_host_name(api, core, image, traefik
         wait_until(f"HTTPRoute {name} accepted by the Gateway {TRAEFIK}/{TRAEFIK}", pending, timeout=ROUTE_WAIT)
 
     def not_served():
-        reply = pod_get(traefik, "/", namespace=TRAEFIK, host=HOST)
+        reply = pod_get(traefik, "/", namespace=TRAEFIK, headers={"Host": HOST})
         return None if reply.status == 200 else f"GET / for {HOST}: {reply.status} {reply.body[:80]!r}"
 
     wait_until(f"Traefik to serve the {route}", not_served, timeout=ROUTE_WAIT)
     expected = headings(core, namespace)
     for path, colour in (("/", "powderblue"), ("/next", "tomato")):
-        reply = pod_get(traefik, path, namespace=TRAEFIK, host=HOST)
+        reply = pod_get(traefik, path, namespace=TRAEFIK, headers={"Host": HOST})
         assert reply.status == 200, (path, reply)
         assert f"background-color: {colour}" in reply.body and f"<h1>{expected[path]}</h1>" in reply.body, path
 
-    other = pod_get(traefik, "/", namespace=TRAEFIK, host=f"other.{HOST}")
+    other = pod_get(traefik, "/", namespace=TRAEFIK, headers={"Host": f"other.{HOST}"})
     assert other.status == 404 and "<h1>" not in other.body, other
 
     # The chart's NetworkPolicy admits the Traefik pod (which sends to the pods directly, not the Service).
