@@ -75,24 +75,6 @@ def kubectl(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return run("kubectl", "--context", CONTEXT, "--namespace", NAMESPACE, *args, **kwargs)
 
 
-INSTALL_TIMEOUT = 300  # seconds for a helm install or kubectl apply with --wait of one more release
-
-
-def helm_in(namespace: str, *args: str):
-    return run("helm", "--kube-context", CONTEXT, "--namespace", namespace, *args, timeout=INSTALL_TIMEOUT)
-
-
-@contextlib.contextmanager
-def fresh_namespace(prefix: str) -> Iterator[str]:
-    """A new namespace named prefix-<random> for the block; deleted, with whatever is left in it, afterwards."""
-    name = f"{prefix}-{uuid.uuid4().hex[:6]}"
-    run("kubectl", "--context", CONTEXT, "create", "namespace", name)
-    try:
-        yield name
-    finally:
-        run("kubectl", "--context", CONTEXT, "delete", "namespace", name, "--wait=true", "--timeout=180s", timeout=240)
-
-
 def api_client() -> client.ApiClient:
     return config.new_client_from_config(context=CONTEXT)
 
@@ -140,6 +122,42 @@ def release_pods(core: client.CoreV1Api) -> list[client.V1Pod]:
     """The release's service pods that are not terminating."""
     pods = core.list_namespaced_pod(NAMESPACE, label_selector=POD_SELECTOR).items
     return [p for p in pods if p.metadata.deletion_timestamp is None]
+
+
+# --- More releases of chart/, each in a namespace of its own -----------------------------------------
+
+INSTALL_TIMEOUT = 300  # seconds for a helm install or kubectl apply with --wait of one more release
+
+
+def helm_in(namespace: str, *args: str):
+    return run("helm", "--kube-context", CONTEXT, "--namespace", namespace, *args, timeout=INSTALL_TIMEOUT)
+
+
+def install_chart(namespace: str, release: str, values: dict[str, str], *args: str) -> None:
+    """chart/ as `release` in `namespace` with `values` (--set) and helm's `args`; returns once it is ready."""
+    sets = [arg for key, value in values.items() for arg in ("--set", f"{key}={value}")]
+    helm_in(namespace, "install", release, str(ROOT / "chart"), *sets, *args, "--wait", "--timeout", "4m")
+
+
+def image_values(apps: client.AppsV1Api) -> dict[str, str]:
+    """The image the main release runs (pushed by skaffold to the local registry), as chart values."""
+    ref = apps.read_namespaced_deployment(RELEASE, NAMESPACE).spec.template.spec.containers[0].image
+    name, _, digest = ref.partition("@")
+    repository, tag = name, ""
+    if ":" in name.rsplit("/", 1)[-1]:
+        repository, tag = name.rsplit(":", 1)
+    return {"image.repository": repository, "image.tag": tag, "image.digest": digest}
+
+
+@contextlib.contextmanager
+def fresh_namespace(prefix: str) -> Iterator[str]:
+    """A new namespace named prefix-<random> for the block; deleted, with whatever is left in it, afterwards."""
+    name = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    run("kubectl", "--context", CONTEXT, "create", "namespace", name)
+    try:
+        yield name
+    finally:
+        run("kubectl", "--context", CONTEXT, "delete", "namespace", name, "--wait=true", "--timeout=180s", timeout=240)
 
 
 # --- Service -> EndpointSlice -> Pod -> port ------------------------------------------------------

@@ -19,24 +19,17 @@ from kubernetes import client
 
 from tests.support.versions import pins
 
-from .kube import CONTEXT, NAMESPACE, RELEASE, ROOT, Target, pod_get, ready_targets, run, wait_until
+from .kube import CONTEXT, Target, fresh_namespace, image_values, install_chart, pod_get, ready_targets, run, wait_until
 
 HOST = "flask-service.local"  # the chart's default host of both routes
 TRAEFIK = "traefik"  # its namespace, Service, Gateway and classes (hack/routing/traefik.yaml)
 GATEWAY_CONTROLLER = "traefik.io/gateway-controller"
-INSTALL_TIMEOUT = 300
 ROUTE_WAIT = 60  # seconds for Traefik to see a new route and serve it
 
 
 @pytest.fixture(scope="module")
 def image(release, apps) -> dict[str, str]:
-    """The image the main release runs (pushed by skaffold to the local registry), as chart values."""
-    ref = apps.read_namespaced_deployment(RELEASE, NAMESPACE).spec.template.spec.containers[0].image
-    name, _, digest = ref.partition("@")
-    repository, tag = name, ""
-    if ":" in name.rsplit("/", 1)[-1]:
-        repository, tag = name.rsplit(":", 1)
-    return {"image.repository": repository, "image.tag": tag, "image.digest": digest}
+    return image_values(apps)
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +48,8 @@ def test_traefik_is_the_pinned_build(traefik):
 
 @pytest.fixture
 def namespace():
-    name = f"routing-{uuid.uuid4().hex[:6]}"
-    run("kubectl", "--context", CONTEXT, "create", "namespace", name)
-    yield name
-    run("kubectl", "--context", CONTEXT, "delete", "namespace", name, "--wait=true", "--timeout=180s", timeout=240)
-
-
-def install(namespace: str, release: str, values: dict[str, str]) -> None:
-    sets = [arg for key, value in values.items() for arg in ("--set", f"{key}={value}")]
-    run(
-        "helm", "--kube-context", CONTEXT, "--namespace", namespace,
-        "install", release, str(ROOT / "chart"), *sets, "--wait", "--timeout", "4m",
-        timeout=INSTALL_TIMEOUT,
-    )  # fmt: skip
+    with fresh_namespace("routing") as name:
+        yield name
 
 
 def route_conditions(api, namespace: str, name: str) -> dict[str, str]:
@@ -104,7 +86,7 @@ def admits(policy: client.V1NetworkPolicy, pod: client.V1Pod, namespace_labels: 
 @pytest.mark.parametrize("route", ["httpRoute", "ingress"])
 def test_pages_are_served_through_traefik_by_host_name(api, core, image, traefik, namespace, route):
     release = f"web-{uuid.uuid4().hex[:6]}"
-    install(namespace, release, {**image, f"{route}.enabled": "true"})
+    install_chart(namespace, release, {**image, f"{route}.enabled": "true"})
     name = f"{release}-flask-service"
 
     if route == "httpRoute":

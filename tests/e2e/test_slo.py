@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 
 import pytest
 
 from tests.support.httpclient import free_port, get
 
-from .kube import CONTEXT, NAMESPACE, RELEASE, ROOT, kubectl_port_forward, run, wait_until
+from .kube import ROOT, fresh_namespace, image_values, install_chart, kubectl_port_forward, wait_until
 from .prometheus import api, query
 
 DEMO_VALUES = ROOT / "chart" / "ci" / "slo-demo-values.yaml"
@@ -25,29 +24,14 @@ DASHBOARD = ROOT / "chart" / "dashboards" / "flask-service.json"
 NEEDS_KUBE_STATE_METRICS = re.compile(r"\bkube_")
 ALERT = "FlaskServiceAvailabilityFastBurn"
 EVALUATION_WAIT = 120  # seconds: the demo values' windows fill and evaluate within two minutes
-INSTALL_TIMEOUT = 300
 
 
 @pytest.fixture(scope="module")
 def slo(release, apps):
     """A release with the demo values, its image the main release's (pinned by digest); removed after."""
-    image = apps.read_namespaced_deployment(RELEASE, NAMESPACE).spec.template.spec.containers[0].image
-    name, _, digest = image.partition("@")
-    repository, _, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "")
-    pinned = f"image.digest={digest}" if digest else f"image.tag={tag}"
-    namespace = f"slo-{uuid.uuid4().hex[:6]}"
-    run("kubectl", "--context", CONTEXT, "create", "namespace", namespace)
-    try:
-        run(
-            "helm", "install", "slo", "chart/", "--kube-context", CONTEXT, "--namespace", namespace,
-            "-f", str(DEMO_VALUES), "--set", f"image.repository={repository}", "--set", pinned,
-            "--wait", "--timeout", f"{INSTALL_TIMEOUT}s",
-            timeout=INSTALL_TIMEOUT + 60,
-        )  # fmt: skip
+    with fresh_namespace("slo") as namespace:
+        install_chart(namespace, "slo", image_values(apps), "-f", str(DEMO_VALUES))
         yield namespace
-    finally:
-        run("kubectl", "--context", CONTEXT, "delete", "namespace", namespace, "--wait=true", "--timeout=180s",
-            timeout=240)  # fmt: skip
 
 
 def traffic(namespace: str, path: str, seconds: float, until=None) -> int:

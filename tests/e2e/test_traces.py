@@ -6,14 +6,13 @@ through the API server. The release's service name is its namespace, so spans of
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections import Counter
 
 import pytest
 
-from .kube import RELEASE, SERVICE_PORT, Target, fresh_namespace, helm, helm_in, pod_get, wait_until
+from .kube import SERVICE_PORT, Target, fresh_namespace, image_values, install_chart, pod_get, wait_until
 
 COLLECTOR = "http://otel-collector.monitoring:4318"
 MONITORING = "monitoring"
@@ -28,19 +27,14 @@ EXPORT_WAIT = 60  # seconds: the SDK's 5 s batch delay, the collector's 200 ms b
 
 
 @pytest.fixture(scope="module")
-def traced(release, core) -> tuple[str, Target]:
-    """(namespace, pod) of a release that exports to the collector, named after its namespace."""
-    image = json.loads(helm("get", "values", RELEASE, "-o", "json").stdout)["image"]
+def traced(release, apps, core) -> tuple[str, Target]:
+    """(namespace, pod) of a release that exports to the collector, its service named after its namespace."""
     with fresh_namespace("traces") as namespace:
-        helm_in(
-            namespace, "install", TRACED_RELEASE, "chart", "--wait", "--timeout", "4m",
-            "--set-json", f"image={json.dumps(image)}",
-            "--set", f"tracing.endpoint={COLLECTOR}", "--set", f"tracing.serviceName={namespace}",
-        )  # fmt: skip
+        tracing = {"tracing.endpoint": COLLECTOR, "tracing.serviceName": namespace}
+        install_chart(namespace, TRACED_RELEASE, image_values(apps) | tracing)
         pods = core.list_namespaced_pod(namespace, label_selector=f"app.kubernetes.io/instance={TRACED_RELEASE}").items
         assert len(pods) == 1, [p.metadata.name for p in pods]
         yield namespace, Target(pods[0].metadata.name, SERVICE_PORT)
-        helm_in(namespace, "uninstall", TRACED_RELEASE, "--wait")
 
 
 def collector_log(core, since: float) -> str:
