@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from .kube import SERVICE_PORT, Target, fresh_namespace, image_values, install_chart, pod_get, wait_until
+from .kube import Target, container_port, fresh_namespace, image_values, install_chart, pod_get, wait_until
 
 COLLECTOR = "http://otel-collector.monitoring:4318"
 MONITORING = "monitoring"
@@ -20,8 +20,8 @@ COLLECTOR_SELECTOR = "app.kubernetes.io/name=otel-collector"
 TRACED_RELEASE = "traced"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
-# path -> (span name, times requested); a path that matches no URL rule is named by its method alone
-TRACED = {"/": ("GET /", 3), "/next": ("GET /next", 2), "/no/such/page": ("GET", 1)}
+# path -> (span name, status, times requested); a path that matches no URL rule is named by its method alone
+TRACED = {"/": ("GET /", 200, 3), "/next": ("GET /next", 200, 2), "/no/such/page": ("GET", 404, 1)}
 UNTRACED = ("/livez", "/readyz", "/metrics")
 EXPORT_WAIT = 60  # seconds: the SDK's 5 s batch delay, the collector's 200 ms batch, reading the log
 
@@ -34,7 +34,7 @@ def traced(release, apps, core) -> tuple[str, Target]:
         install_chart(namespace, TRACED_RELEASE, image_values(apps) | tracing)
         pods = core.list_namespaced_pod(namespace, label_selector=f"app.kubernetes.io/instance={TRACED_RELEASE}").items
         assert len(pods) == 1, [p.metadata.name for p in pods]
-        yield namespace, Target(pods[0].metadata.name, SERVICE_PORT)
+        yield namespace, Target(pods[0].metadata.name, container_port(pods[0], "http"))
 
 
 def collector_log(core, since: float) -> str:
@@ -64,16 +64,16 @@ def logged_spans(log: str, service: str) -> list[dict[str, str]]:
 def test_the_collector_logs_a_span_per_request_named_by_rule_with_the_incoming_trace(traced, core):
     namespace, pod = traced
     start = time.monotonic()
-    for path, (_, times) in TRACED.items():
+    for path, (_, status, times) in TRACED.items():
         for _ in range(times):
-            pod_get(pod, path, namespace=namespace)
+            assert pod_get(pod, path, namespace=namespace).status == status
     for path in UNTRACED:
         assert pod_get(pod, path, namespace=namespace).status == 200
     headers = {"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"}
     assert pod_get(pod, "/next", namespace=namespace, headers=headers).status == 200
 
     want = Counter()
-    for name, times in TRACED.values():
+    for name, _, times in TRACED.values():
         want[name] += times
     want["GET /next"] += 1
     spans: list[dict[str, str]] = []
