@@ -66,7 +66,11 @@ so it wins over the tag), else repository:tag with the tag defaulting to the cha
 {{- if eq .Values.image.tag "latest" }}
 {{- fail "image.tag: \"latest\" is refused; a moving tag makes rollouts unreproducible (set a version or image.digest)" }}
 {{- end }}
-{{- if .Values.image.digest }}
+{{- if and .Values.image.digest .Values.image.tag }}
+{{- /* Both: the digest decides what runs, and the tag stays readable (Skaffold's build reference is
+repo:tag@digest, and its file sync finds the pods by that reference). */}}
+{{- printf "%s:%s@%s" .Values.image.repository .Values.image.tag .Values.image.digest }}
+{{- else if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
 {{- else }}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}

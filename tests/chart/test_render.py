@@ -177,9 +177,11 @@ DIGEST = "sha256:" + "a" * 64
         ({}, f"localhost:5001/flask-service:{CHART_META['appVersion']}"),
         ({"image.tag": "1.2.3"}, "localhost:5001/flask-service:1.2.3"),
         ({"image.repository": "registry.example.com/app", "image.tag": "abc"}, "registry.example.com/app:abc"),
-        ({"image.tag": "1.2.3", "image.digest": DIGEST}, f"localhost:5001/flask-service@{DIGEST}"),
+        # The digest decides what runs; a tag given with it stays in the reference, as Skaffold writes it.
+        ({"image.tag": "1.2.3", "image.digest": DIGEST}, f"localhost:5001/flask-service:1.2.3@{DIGEST}"),
+        ({"image.digest": DIGEST}, f"localhost:5001/flask-service@{DIGEST}"),
     ],
-    ids=["default-appversion", "tag", "repository", "digest-wins"],
+    ids=["default-appversion", "tag", "repository", "digest-with-tag", "digest"],
 )
 def test_image_reference(render, image, expected):
     objects = render(values=image)
