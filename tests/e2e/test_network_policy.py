@@ -15,6 +15,8 @@ import uuid
 
 import pytest
 
+from tests.support.versions import pins
+
 from .kube import CONTEXT, NAMESPACE, RELEASE, SERVICE, SERVICE_PORT, release_pods, run, wait_until
 
 MONITORING = "monitoring"
@@ -91,10 +93,18 @@ def addresses(release, core) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def agent(core) -> None:
+def agent(core) -> str:
+    """A pod of the agent's DaemonSet."""
     pods = core.list_namespaced_pod("kube-system", label_selector="app.kubernetes.io/name=kube-router").items
     if not pods:
         pytest.skip("no NetworkPolicy agent in the cluster (hack/netpol.sh up; NETPOL=0 leaves it out)")
+    return pods[0].metadata.name
+
+
+def test_the_agent_is_the_pinned_build(agent):
+    # The binary reports the version it was stamped with (hack/install-tools.sh kube-router).
+    out = kubectl_in("kube-system", "exec", agent, "--", "kube-router", "--version").stdout
+    assert f" version {pins()['KUBE_ROUTER_VERSION']}," in out, out
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +149,7 @@ def outcomes(clients, addresses) -> dict[str, dict[str, str]]:
     wait_until("the agent to admit the release's and monitoring's clients", pending, timeout=ADMIT_WAIT)
     print(f"netpol: admitted after {time.monotonic() - start:.1f} s")
     seen["other"] = probe(*clients["other"], addresses)
+    print(f"netpol: outcomes {seen}")
     return seen
 
 
