@@ -103,7 +103,8 @@ def agent(core) -> str:
 
 def test_the_agent_is_the_pinned_build(agent):
     # The binary reports the version it was stamped with (hack/install-tools.sh kube-router).
-    out = kubectl_in("kube-system", "exec", agent, "--", "kube-router", "--version").stdout
+    proc = kubectl_in("kube-system", "exec", agent, "--", "kube-router", "--version")
+    out = proc.stdout + proc.stderr  # it prints to stderr
     assert f" version {pins()['KUBE_ROUTER_VERSION']}," in out, out
 
 
