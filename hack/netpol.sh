@@ -6,7 +6,7 @@
 #          put it in an image FROM a local Debian root with ipset and iptables (hack/base-image.sh),
 #          push that to the local registry (hack/registry.sh), apply the DaemonSet, and wait until every
 #          agent has synced its rules once. Idempotent; a warm run checks only.
-#   down   delete the agent and the rules it made (kube-router --cleanup-config in each node's network)
+#   down   delete the agent, and the rules and ipsets it made in each node
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -87,16 +87,26 @@ up() {
 }
 
 # The agent's rules outlive it: without it, a pod that starts later is never added to the policies'
-# ipsets and stays shut out. So after the agent goes, run its cleanup in each node's network namespace.
+# ipsets and stays shut out. So once the agent's pods are gone (a running one would sync the rules
+# back), remove its chains and ipsets from each node. Not `kube-router --cleanup-config`: in v2.1.0 it
+# runs the policy cleanup on an uninitialised controller, which removes nothing (and then panics).
+CHAINS='KUBE-ROUTER-|KUBE-POD-FW-|KUBE-NWPLCY-'
 down() {
 	local node
-	manifest | kc delete --ignore-not-found --wait -f - >/dev/null 2>&1 || true
-	if "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
-		for node in $("$DOCKER" ps -q --filter "label=io.x-k8s.kind.cluster=${CLUSTER_NAME:-flask-service}"); do
-			"$DOCKER" run --rm --network "container:$node" --cap-drop ALL --cap-add NET_ADMIN --cap-add NET_RAW \
-				"$IMAGE" --cleanup-config >/dev/null 2>&1 || log "cleanup failed on node $node"
-		done
-	fi
+	manifest | kc delete --ignore-not-found -f - >/dev/null 2>&1 || true
+	kc -n kube-system wait --for=delete pod -l app.kubernetes.io/name=kube-router --timeout 60s >/dev/null 2>&1 || true
+	for node in $("$DOCKER" ps -q --filter "label=io.x-k8s.kind.cluster=${CLUSTER_NAME:-flask-service}"); do
+		# The node's own iptables (and its xtables lock): the filter table without any line that names one
+		# of the agent's chains, restored whole, which deletes those chains.
+		"$DOCKER" exec "$node" sh -c "iptables-save -t filter 2>/dev/null | grep -Ev -- '$CHAINS' | iptables-restore" ||
+			log "could not remove the rules on node $node"
+		# The node has no ipset: the agent's image has, in the node's network namespace.
+		if "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
+			"$DOCKER" run --rm --network "container:$node" --cap-drop ALL --cap-add NET_ADMIN --entrypoint sh "$IMAGE" \
+				-c "ipset list -n | grep -E '^(inet6:)?KUBE-(SRC|DST)-' | xargs -r -n 1 ipset destroy" ||
+				log "could not remove the ipsets on node $node"
+		fi
+	done
 	log "removed"
 }
 
