@@ -6,8 +6,9 @@
 #           the node is Ready and CoreDNS serves; the local registry
 #           (hack/registry.sh) runs beside it and the nodes pull from it,
 #           Prometheus and an OpenTelemetry Collector run in it (hack/monitoring.sh;
-#           MONITORING=0 leaves them out), and Traefik serves Gateway API routes
-#           and Ingresses in it (hack/routing.sh; ROUTING=0 leaves it out)
+#           MONITORING=0 leaves them out), Traefik serves Gateway API routes and
+#           Ingresses in it (hack/routing.sh; ROUTING=0 leaves it out), and
+#           kube-router enforces NetworkPolicies (hack/netpol.sh; NETPOL=0 leaves it out)
 #   down    delete it
 #   status  exit 0 when the cluster exists, its node is Ready and CoreDNS runs
 #
@@ -113,6 +114,7 @@ up() {
 addons() {
 	if [ "${MONITORING:-1}" = 1 ]; then "$HERE/monitoring.sh" up; fi
 	if [ "${ROUTING:-1}" = 1 ]; then "$HERE/routing.sh" up; fi
+	if [ "${NETPOL:-1}" = 1 ]; then "$HERE/netpol.sh" up; fi
 }
 
 down() {

@@ -10,7 +10,7 @@
 # open-loop HTTP load generator, built from crates.io with `cargo install`
 # (needs a Rust toolchain). For the cluster's add-ons, on request (hack/monitoring.sh and
 # hack/routing.sh ask): the Prometheus components, and traefik, a large build (about 10 minutes
-# cold) that a cluster run with ROUTING=0 does not need.
+# cold) that a cluster run with ROUTING=0 does not need; hack/netpol.sh asks for kube-router.
 #
 # Idempotent: a tool whose binary already reports its pinned version is not
 # rebuilt, so the warm path takes a few seconds. Versions: hack/versions.env.
@@ -20,7 +20,7 @@
 #                                         OpenTelemetry Collector, traefik) and oha
 #        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform promtool
 #                                         kubectl actionlint registry prometheus
-#                                         prometheus-operator otelcol traefik oha)
+#                                         prometheus-operator otelcol traefik kube-router oha)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -211,6 +211,13 @@ build_otelcol() {
   mv "${work}/src/otelcol" "${bin}/otelcol"
 }
 
+build_kube_router() {
+  need go
+  # Upstream's Makefile stamps the version the same way; `kube-router --version` prints it.
+  go install -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION}" \
+    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@${KUBE_ROUTER_VERSION}"
+}
+
 build_oha() {
   need cargo
   # --locked: the dependency versions oha's release pinned. --root: the binary lands in .tools/bin.
@@ -273,6 +280,7 @@ for t in "${tools[@]}"; do
     prometheus-operator) ensure prometheus-operator "${PROMETHEUS_OPERATOR_VERSION#v}" "--version" build_prometheus_operator ;;
     otelcol) ensure otelcol "${OTELCOL_VERSION#v}" "--version" build_otelcol ;;
     traefik) ensure traefik "${TRAEFIK_VERSION}" "version" build_traefik ;;
+    kube-router) ensure kube-router "${KUBE_ROUTER_VERSION}" "--version" build_kube_router ;;
     oha) ensure oha "${OHA_VERSION}" "--version" build_oha ;;
     *) log "unknown tool: ${t}"; exit 2 ;;
   esac

@@ -25,16 +25,20 @@ mod_field() {
   (cd "${TMPDIR:-/tmp}" && go mod download -json "$1") | sed -n "s/^[[:space:]]*\"$2\": \"\\(.*\\)\",\$/\\1/p"
 }
 
+# registry_has REF: true when the local registry already holds REF (registry/name:tag).
+registry_has() {
+  local ref=$1 registry name tag
+  registry=${ref%%/*} name=${ref#*/} tag=${ref##*:}
+  name=${name%:*}
+  curl -fs -o /dev/null --head -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+    -H "Accept: application/vnd.docker.distribution.manifest.v2+json" "http://${registry}/v2/${name}/manifests/${tag}"
+}
+
 # push_scratch_image FILE REF: a FROM-scratch image of the static binary FILE, run as nobody, pushed
 # as REF (registry/name:tag) with $DOCKER, unless the registry already has REF (a warm run pushes nothing).
 push_scratch_image() {
-  local file=$1 ref=$2 registry name tag ctx
-  registry=${ref%%/*} name=${ref#*/} tag=${ref##*:}
-  name=${name%:*}
-  if curl -fs -o /dev/null --head -H "Accept: application/vnd.oci.image.manifest.v1+json" \
-    -H "Accept: application/vnd.docker.distribution.manifest.v2+json" "http://${registry}/v2/${name}/manifests/${tag}"; then
-    return
-  fi
+  local file=$1 ref=$2 ctx
+  registry_has "${ref}" && return
   ctx=$(mktemp -d)
   # shellcheck disable=SC2064
   trap "rm -rf '${ctx}'" RETURN

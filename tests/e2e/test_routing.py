@@ -5,8 +5,10 @@ port-forward to the pod behind it, as `kubectl port-forward svc/traefik` does) w
 A request for another host gets Traefik's own 404. The HTTPRoute must be Accepted with its references
 resolved by the Gateway's controller.
 
-The cluster runs no NetworkPolicy agent, so the chart's policy is not enforced here: instead the
-installed policy is evaluated against the live Traefik pod (its namespace and labels) as an agent would.
+Traefik sends to the pod endpoints from its own namespace, so with the cluster's NetworkPolicy agent on
+(hack/netpol.sh) each page served is a connection the chart's policy admitted. The installed policy is
+also evaluated against the live Traefik pod (its namespace and labels) as an agent would, which holds
+on a cluster without the agent too.
 """
 
 from __future__ import annotations

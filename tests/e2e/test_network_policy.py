@@ -1,0 +1,166 @@
+"""The chart's default NetworkPolicy, enforced by the cluster's agent (kube-router, hack/netpol.sh).
+
+Client pods run the main release's own image (it has Python) in three namespaces: a throwaway one the
+policy does not admit, the release's namespace, and `monitoring` (Prometheus's, admitted for the scrape).
+Each makes real connections to the Service's ClusterIP and to a pod's IP, port 5000, and reports a status
+or why it got none. The agent admits a new pod only after its next sync (a few seconds): the allowed
+clients retry until they get a 200, and the denied one is judged only after that same wait.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from tests.support.versions import pins
+
+from .kube import CONTEXT, NAMESPACE, RELEASE, SERVICE, SERVICE_PORT, release_pods, run, wait_until
+
+MONITORING = "monitoring"
+ADMIT_WAIT = 30  # seconds for the agent to sync after a client pod starts (about 4 s seen)
+START_TIMEOUT = 120
+# GET / on each address (argv: port, addresses...) with a short timeout;
+# prints {address: status, or "refused", "timeout", another error}.
+PROBE = """
+import http.client, json, socket, sys
+out = {}
+for host in sys.argv[2:]:
+    conn = http.client.HTTPConnection(host, int(sys.argv[1]), timeout=2)
+    try:
+        conn.request("GET", "/")
+        out[host] = str(conn.getresponse().status)
+    except ConnectionRefusedError:
+        out[host] = "refused"
+    except (socket.timeout, TimeoutError):
+        out[host] = "timeout"
+    except OSError as error:
+        out[host] = repr(error)
+    finally:
+        conn.close()
+print(json.dumps(out))
+"""
+
+
+def kubectl_in(namespace: str, *args: str, **kwargs):
+    return run("kubectl", "--context", CONTEXT, "-n", namespace, *args, **kwargs)
+
+
+def client_pod(name: str, namespace: str, image: str) -> dict:
+    """A pod that idles until probed; fit for the restricted Pod Security profile."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/name": "netpol-probe"}},
+        "spec": {
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 0,
+            "automountServiceAccountToken": False,
+            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [
+                {
+                    "name": "probe",
+                    "image": image,
+                    "command": ["/opt/venv/bin/python", "-c", "import time; time.sleep(600)"],
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "readOnlyRootFilesystem": True,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                    "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
+                }
+            ],
+        },
+    }
+
+
+def probe(namespace: str, pod: str, addresses: list[str]) -> dict[str, str]:
+    out = kubectl_in(
+        namespace, "exec", pod, "--", "/opt/venv/bin/python", "-c", PROBE, str(SERVICE_PORT), *addresses, timeout=60
+    )
+    return json.loads(out.stdout)
+
+
+@pytest.fixture(scope="module")
+def addresses(release, core) -> list[str]:
+    """The Service's ClusterIP and the IP of one of the release's pods."""
+    cluster_ip = core.read_namespaced_service(SERVICE, NAMESPACE).spec.cluster_ip
+    pods = [p for p in release_pods(core) if p.status.pod_ip]
+    assert pods, "the release has no pod with an IP"
+    return [cluster_ip, pods[0].status.pod_ip]
+
+
+@pytest.fixture(scope="module")
+def agent(core) -> str:
+    """A pod of the agent's DaemonSet."""
+    pods = core.list_namespaced_pod("kube-system", label_selector="app.kubernetes.io/name=kube-router").items
+    if not pods:
+        pytest.skip("no NetworkPolicy agent in the cluster (hack/netpol.sh up; NETPOL=0 leaves it out)")
+    return pods[0].metadata.name
+
+
+def test_the_agent_is_the_pinned_build(agent):
+    # The binary reports the version it was stamped with (hack/install-tools.sh kube-router).
+    proc = kubectl_in("kube-system", "exec", agent, "--", "kube-router", "--version")
+    out = proc.stdout + proc.stderr  # it prints to stderr
+    assert f" version {pins()['KUBE_ROUTER_VERSION']}," in out, out
+
+
+@pytest.fixture(scope="module")
+def clients(release, apps, core, agent):
+    """Ready client pods by case: (namespace, pod name); the throwaway namespace is deleted after."""
+    image = apps.read_namespaced_deployment(RELEASE, NAMESPACE).spec.template.spec.containers[0].image
+    name = f"netpol-probe-{uuid.uuid4().hex[:6]}"
+    other = f"netpol-{name[-6:]}"
+    core.create_namespace({"metadata": {"name": other}})
+    started = {
+        case: (namespace, name)
+        for case, namespace in (("other", other), ("release", NAMESPACE), ("monitoring", MONITORING))
+    }
+    try:
+        for namespace, _ in started.values():
+            core.create_namespaced_pod(namespace, client_pod(name, namespace, image))
+
+        def not_ready():
+            phases = {ns: core.read_namespaced_pod(name, ns).status.phase for ns, _ in started.values()}
+            return None if set(phases.values()) == {"Running"} else f"phases {phases}"
+
+        wait_until("the client pods to run", not_ready, timeout=START_TIMEOUT)
+        yield started
+    finally:
+        for namespace, _ in started.values():
+            kubectl_in(namespace, "delete", "pod", name, "--ignore-not-found", "--wait=false", check=False)
+        kubectl_in(other, "delete", "namespace", other, "--wait=true", "--timeout=180s", timeout=240)
+
+
+@pytest.fixture(scope="module")
+def outcomes(clients, addresses) -> dict[str, dict[str, str]]:
+    """What each client got, once the admitted clients are seen admitted (the agent has synced)."""
+    seen: dict[str, dict[str, str]] = {}
+    start = time.monotonic()
+
+    def pending():
+        for case in ("release", "monitoring"):
+            seen[case] = probe(*clients[case], addresses)
+        refused = {case: got for case, got in seen.items() if set(got.values()) != {"200"}}
+        return refused or None
+
+    wait_until("the agent to admit the release's and monitoring's clients", pending, timeout=ADMIT_WAIT)
+    print(f"netpol: admitted after {time.monotonic() - start:.1f} s")
+    seen["other"] = probe(*clients["other"], addresses)
+    print(f"netpol: outcomes {seen}")
+    return seen
+
+
+@pytest.mark.parametrize("case", ["release", "monitoring"])
+def test_admitted_namespaces_get_the_page(outcomes, addresses, case):
+    assert outcomes[case] == dict.fromkeys(addresses, "200")
+
+
+def test_a_namespace_the_policy_does_not_admit_cannot_connect(outcomes, addresses):
+    # kube-router rejects (refused at once); a dropping agent would show a timeout instead.
+    denied = outcomes["other"]
+    assert set(denied) == set(addresses)
+    assert set(denied.values()) <= {"refused", "timeout"}, denied
