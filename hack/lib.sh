@@ -50,9 +50,12 @@ push_scratch_image() {
   echo "pushed ${ref}" >&2
 }
 
-# cluster_settings: the defaults of the scripts that add to the kind cluster (DOCKER, KUBECTL and
-# CONTEXT, kind-$CLUSTER_NAME); kc is kubectl in that context. Needs ROOT.
+# cluster_settings: what the scripts that add to the kind cluster share: the pinned versions, ROOT (the
+# tree), DOCKER, KUBECTL and CONTEXT (kind-$CLUSTER_NAME); kc is kubectl in that context. Needs HERE.
 cluster_settings() {
+  ROOT=$(cd "${HERE}/.." && pwd)
+  # shellcheck source=hack/versions.env
+  . "${HERE}/versions.env"
   DOCKER=${DOCKER:-/usr/bin/docker}
   KUBECTL=${KUBECTL:-${ROOT}/.tools/bin/kubectl}
   CONTEXT=kind-${CLUSTER_NAME:-flask-service}
