@@ -18,6 +18,7 @@ timeout; the private cluster and the images built here are deleted at the end, a
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import re
 import signal
@@ -132,30 +133,36 @@ def make_up(name: str, work: Path, env: dict[str, str], timeout: float, built: s
     }
 
 
-def push_vs_load(rounds: int, built: set[str]) -> dict:
-    """A rebuilt image into the cluster's node: `kind load` (the whole image, saved and imported) against a
-    push to the local registry and the node's pull (only the layers it lacks). Each round makes a new image:
-    the deployed one plus a new small layer, as a code change makes. Interleaved; one node."""
+def push_vs_load(rounds: int, built: set[str], nodes: list[str]) -> dict:
+    """A rebuilt image into the cluster's `nodes`: `kind load` (the whole image, saved and imported into each)
+    against a push to the local registry and each node's pull (only the layers it lacks), the pulls at once,
+    as pods starting on several nodes pull. Each round makes a new image: the deployed one plus a new small
+    layer, as a code change makes. Interleaved."""
     base = next(iter(sorted(built)))
-    node = run(str(tree.TOOLS_BIN / "kind"), "get", "nodes", "--name", CLUSTER).split()[0]
     load, push = [], []
     for number in range(rounds):
         for way, times in (("load", load), ("push", push)):
-            image = f"localhost:5001/bench-{os.getpid()}/flask-service:{way}-{number}"
+            image = f"localhost:5001/bench-{os.getpid()}/flask-service:{way}-{len(nodes)}-{number}"
             dockerfile = f"FROM {base}\nRUN echo {time.time_ns()} > /tmp/bench-change\n"
             argv = [DOCKER, "build", "-q", "-t", image, "-"]
             subprocess.run(argv, input=dockerfile, text=True, check=True, capture_output=True, timeout=300)
             built.add(image)
             start = time.monotonic()
             if way == "load":
-                run(str(tree.TOOLS_BIN / "kind"), "load", "docker-image", image, "--name", CLUSTER, timeout=600)
+                kind = str(tree.TOOLS_BIN / "kind")
+                run(kind, "load", "docker-image", image, "--name", CLUSTER, "--nodes", ",".join(nodes), timeout=600)
             else:
                 run(DOCKER, "push", image, timeout=600)
-                run(DOCKER, "exec", node, "crictl", "pull", image, timeout=600)
+                with concurrent.futures.ThreadPoolExecutor(len(nodes)) as pool:
+                    pulls = [
+                        pool.submit(run, DOCKER, "exec", node, "crictl", "pull", image, timeout=600) for node in nodes
+                    ]
+                    for pull in pulls:
+                        pull.result()
             times.append(round(time.monotonic() - start, 2))
-        print(f"  round {number + 1}/{rounds}: kind load {load[-1]} s, push + pull {push[-1]} s", flush=True)
+        print(f"  {len(nodes)} node(s), round {number + 1}/{rounds}: kind load {load[-1]} s, push + pull {push[-1]} s")
     return {
-        "nodes": 1,
+        "nodes": len(nodes),
         "kind_load_runs_s": load,
         "push_pull_runs_s": push,
         "kind_load_median_s": statistics.median(load),
@@ -296,7 +303,8 @@ def main() -> None:
             warm = make_up("up-warm", work, env, UP_WARM_TIMEOUT, built)
             print(f"  make up warm: {warm}", flush=True)
             dev = dev_loop(work, env, args.rounds, built)
-            delivery = push_vs_load(args.rounds, built)
+            nodes = run(kind, "get", "nodes", "--name", CLUSTER).split()
+            delivery = [push_vs_load(args.rounds, built, nodes[:1]), push_vs_load(args.rounds, built, nodes)]
         finally:
             subprocess.run([kind, "delete", "cluster", "--name", CLUSTER], env=env, capture_output=True, timeout=300)
             for image in sorted(built) + ([base] if base else []):
@@ -341,10 +349,11 @@ def main() -> None:
         f"(sync / rebuild {dev['ratio_sync_vs_rebuild']}; goal sync <= {SYNC_GOAL_S} s: "
         f"{'met' if dev['sync_meets_goal'] else 'missed'})"
     )
-    print(
-        f"rebuilt image into the node: kind load {delivery['kind_load_median_s']} s, push + pull "
-        f"{delivery['push_pull_median_s']} s (push / load {delivery['ratio_push_vs_load']})"
-    )
+    for way in delivery:
+        print(
+            f"rebuilt image into {way['nodes']} node(s): kind load {way['kind_load_median_s']} s, push + pull "
+            f"{way['push_pull_median_s']} s (push / load {way['ratio_push_vs_load']})"
+        )
     print(f"wrote {path.relative_to(tree.ROOT)}")
 
 

@@ -13,7 +13,9 @@
 #   status  exit 0 when the cluster exists, its node is Ready and CoreDNS runs
 #
 # CLUSTER_NAME (default flask-service) names the cluster, so a second one can
-# run beside the first (the benchmarks use their own).
+# run beside the first (the benchmarks use their own). WORKERS (default 1) is the
+# number of worker nodes beside the control plane; a cluster with another number
+# is recreated.
 #
 # Node image (KIND_NODE_IMAGE):
 #   unset      build it locally with hack/node-image.sh: works with no registry
@@ -42,6 +44,8 @@ CONTEXT=kind-$NAME
 # kind asks: a tag alone may name an image built for another kind release.
 PUBLISHED_NODE_IMAGE=${PUBLISHED_NODE_IMAGE:-kindest/node:v1.34.8@sha256:02722c2dedddcfc00febf5d27fbeb9b7b2c14294c82109ff4a85d89ac9ba3256}
 WAIT=${CLUSTER_WAIT_TIMEOUT:-300s}
+WORKERS=${WORKERS:-1}
+[[ $WORKERS =~ ^[0-9]+$ ]] || { echo "cluster: error: WORKERS must be a whole number, not '$WORKERS'" >&2; exit 1; }
 
 log() { echo "cluster: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -68,9 +72,20 @@ wait_ready() {
 	kc -n kube-system rollout status deployment/coredns --timeout="$timeout" >&2
 }
 
+# k8s/kind-config.yaml with WORKERS worker nodes.
+config() {
+	sed '/^  - role: worker$/d' "$CONFIG"
+	for ((i = 0; i < WORKERS; i++)); do echo "  - role: worker"; done
+}
+
 healthy() {
 	exists || return 1
-	[ "$("$DOCKER" inspect --format '{{.State.Running}}' "$NAME-control-plane" 2>/dev/null)" = true ] || return 1
+	local node nodes
+	nodes=$("$KIND" get nodes --name "$NAME" 2>/dev/null) || return 1
+	[ "$(wc -l <<<"$nodes")" -eq $((WORKERS + 1)) ] || return 1
+	for node in $nodes; do
+		[ "$("$DOCKER" inspect --format '{{.State.Running}}' "$node" 2>/dev/null)" = true ] || return 1
+	done
 	# The kubeconfig entry may be missing (another HOME, a deleted file).
 	"$KIND" export kubeconfig --name "$NAME" >/dev/null 2>&1 || return 1
 	kc get --raw /readyz >/dev/null 2>&1 || return 1
@@ -96,15 +111,16 @@ up() {
 	fi
 	if exists; then
 		# A node container that was stopped (e.g. a reboot) comes back with a
-		# new address its certificates do not name: start over.
-		log "cluster $NAME exists but is not healthy: recreating it"
+		# new address its certificates do not name, and a cluster of another
+		# size than WORKERS is not the one asked for: start over.
+		log "cluster $NAME exists but is not healthy or not $((WORKERS + 1)) nodes: recreating it"
 		"$KIND" delete cluster --name "$NAME" >&2
 	fi
 	local image start
 	image=$(node_image)
-	log "creating cluster $NAME with $image"
+	log "creating cluster $NAME ($((WORKERS + 1)) nodes) with $image"
 	start=$SECONDS
-	"$KIND" create cluster --name "$NAME" --config "$CONFIG" --image "$image" --wait "$WAIT" >&2
+	config | "$KIND" create cluster --name "$NAME" --config - --image "$image" --wait "$WAIT" >&2
 	wait_ready "$WAIT"
 	"$HERE/registry.sh" wire
 	addons

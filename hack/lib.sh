@@ -61,3 +61,27 @@ cluster_settings() {
   CONTEXT=kind-${CLUSTER_NAME:-flask-service}
 }
 kc() { "${KUBECTL}" --context "${CONTEXT}" "$@"; }
+
+# kube_router_image REF: build REF, kube-router (hack/install-tools.sh kube-router) on a Debian root with
+# Debian's ipset and iptables (hack/base-image.sh), in the host engine, unless it is there already. One
+# image serves the pod network baked into the node image (hack/node-image.sh) and the NetworkPolicy agent
+# (hack/netpol.sh). Its iptables is set to the nf_tables mode, the mode of the node's own iptables
+# (`iptables --version` in the node: 1.8.9 (nf_tables)) that kube-proxy writes with: rules in the legacy
+# tables would sit beside kube-proxy's, in a different order than intended. Needs HERE and ROOT.
+kube_router_image() {
+  local ref=$1 base ctx
+  "${DOCKER}" image inspect "${ref}" >/dev/null 2>&1 && return
+  "${HERE}/install-tools.sh" kube-router >&2
+  base=$("${HERE}/base-image.sh" flask-service-kube-router-base ipset,iptables)
+  ctx=$(mktemp -d)
+  # shellcheck disable=SC2064
+  trap "rm -rf '${ctx}'" RETURN
+  cp "${ROOT}/.tools/bin/kube-router" "${ctx}/"
+  # kube-router runs as root: iptables and ipset need it, with only the capabilities its manifests add.
+  printf '%s\n' "FROM ${base}" \
+    'RUN update-alternatives --set iptables /usr/sbin/iptables-nft' \
+    'COPY kube-router /usr/local/bin/kube-router' \
+    'ENTRYPOINT ["/usr/local/bin/kube-router"]' |
+    "${DOCKER}" build -q -t "${ref}" -f - "${ctx}" >/dev/null
+  echo "built ${ref}" >&2
+}

@@ -16,11 +16,7 @@ cluster_settings
 IMAGE=$("$HERE/registry.sh" address)/kube-router:$KUBE_ROUTER_VERSION
 MANIFEST=$HERE/netpol/kube-router.yaml
 READY_TIMEOUT=${NETPOL_READY_TIMEOUT:-120}
-# Debian's ipset and iptables; the image's iptables is set to the nf_tables mode, the mode of the node's
-# own iptables (`iptables --version` in the node: 1.8.9 (nf_tables)) that kube-proxy writes with: rules
-# in the legacy tables would sit beside kube-proxy's, in a different order than intended.
-PACKAGES=ipset,iptables
-CONFIG_HASH=$(cat "$MANIFEST" <(echo "$IMAGE $PACKAGES") | sha256sum | cut -c1-16)
+CONFIG_HASH=$(cat "$MANIFEST" <(echo "$IMAGE") | sha256sum | cut -c1-16)
 
 log() { echo "netpol: $*" >&2; }
 manifest() { sed -e "s#KUBE_ROUTER_IMAGE#$IMAGE#" -e "s#CONFIG_HASH#$CONFIG_HASH#" "$MANIFEST"; }
@@ -44,19 +40,7 @@ current() {
 
 image() {
 	registry_has "$IMAGE" && return
-	"$HERE/install-tools.sh" kube-router >&2
-	local base ctx
-	base=$("$HERE/base-image.sh" flask-service-kube-router-base "$PACKAGES")
-	ctx=$(mktemp -d)
-	# shellcheck disable=SC2064
-	trap "rm -rf '$ctx'" RETURN
-	cp "$ROOT/.tools/bin/kube-router" "$ctx/"
-	# The agent runs as root: iptables and ipset need it, with only NET_ADMIN and NET_RAW (the manifest).
-	printf '%s\n' "FROM $base" \
-		'RUN update-alternatives --set iptables /usr/sbin/iptables-nft' \
-		'COPY kube-router /usr/local/bin/kube-router' \
-		'ENTRYPOINT ["/usr/local/bin/kube-router"]' |
-		"$DOCKER" build -q -t "$IMAGE" -f - "$ctx" >/dev/null
+	kube_router_image "$IMAGE"
 	"$DOCKER" push -q "$IMAGE" >/dev/null
 	log "pushed $IMAGE"
 }

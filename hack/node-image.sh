@@ -12,8 +12,10 @@
 #   - the node's own entrypoint, systemd units and containerd/CNI config
 #     (hack/kind-node/files);
 #   - every image `kubeadm config images list` names, built here from the same
-#     binaries (pause from hack/kind-node/images/pause.c) and imported into the
-#     node's containerd (namespace k8s.io), so kubeadm never pulls.
+#     binaries (pause from hack/kind-node/images/pause.c), and the pod network's
+#     kube-router image (hack/lib.sh kube_router_image; the DaemonSet that kind
+#     applies from hack/kind-node/files/kind/manifests/default-cni.yaml), all
+#     imported into the node's containerd (namespace k8s.io), so nothing is pulled.
 #
 # The tag is flask-service/kind-node:<k8s version>-<hash of every input>, so an
 # unchanged tree reuses the image (a warm run takes seconds);
@@ -23,9 +25,9 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=hack/versions.env
-. "$HERE/versions.env"
-DOCKER=${DOCKER:-/usr/bin/docker}
+# shellcheck source=hack/lib.sh
+. "$HERE/lib.sh"
+cluster_settings
 NODE_DIR=$HERE/kind-node
 REPO=flask-service/kind-node
 # Packages of the node root: systemd as init, the container runtime, what
@@ -64,6 +66,10 @@ start=$SECONDS
 # Base roots (cached by hack/base-image.sh itself).
 node_base=$("$HERE/base-image.sh" flask-service-kind-node-base "$NODE_PACKAGES")
 component_base=$("$HERE/base-image.sh" flask-service-k8s-component-base "$COMPONENT_PACKAGES")
+# The pod network's image, under the name the NetworkPolicy agent pulls too (hack/netpol.sh): in the node
+# already, it is never pulled.
+network_image=$("$HERE/registry.sh" address)/kube-router:$KUBE_ROUTER_VERSION
+kube_router_image "$network_image"
 
 # The images kubeadm will ask for, exactly as it spells them.
 mapfile -t required < <("$BIN/kubeadm" config images list --kubernetes-version "$KUBERNETES_VERSION")
@@ -87,7 +93,8 @@ hash=$(
 		grep -vE '^(HELM|SKAFFOLD|KUBECONFORM|OHA)_VERSION=' "$HERE/versions.env"
 		(cd "$NODE_DIR" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 		(cd "$BIN" && sha256sum "${NODE_BINARIES[@]}" $(printf '%s\n' "${IMAGE_BINARY[@]}" | grep -vx pause | sort))
-		"$DOCKER" image inspect --format '{{.Id}}' "$node_base" "$component_base"
+		echo "$network_image"
+		"$DOCKER" image inspect --format '{{.Id}}' "$node_base" "$component_base" "$network_image"
 	} | sha256sum | cut -c1-12
 )
 tag=$REPO:$KUBERNETES_VERSION-$hash
@@ -135,6 +142,7 @@ done
 mkdir -p "$work/node/bin"
 cp -a "$NODE_DIR/files" "$work/node/files"
 sed -i "s/@PAUSE_IMAGE_TAG@/$PAUSE_IMAGE_TAG/" "$work/node/files/etc/containerd/config.toml"
+sed -i "s#@KUBE_ROUTER_IMAGE@#$network_image#" "$work/node/files/kind/manifests/default-cni.yaml"
 for b in "${NODE_BINARIES[@]}"; do cp "$BIN/$b" "$work/node/bin/$b"; done
 log "building the node root from $node_base"
 stage=$REPO:stage-$hash
@@ -146,7 +154,8 @@ build -f "$NODE_DIR/images/Dockerfile.node" --build-arg "BASE_IMAGE=$node_base" 
 # it, import (without unpacking: no overlay snapshots on the image's overlay
 # root; containerd unpacks on first use, on the /var volume kind mounts), stop
 # containerd cleanly, commit.
-log "importing ${#required[@]} images into the node's containerd"
+images=("${required[@]}" "$network_image")
+log "importing ${#images[@]} images into the node's containerd"
 "$DOCKER" run -d --name "$builder" --entrypoint sleep "$stage" infinity >/dev/null
 "$DOCKER" exec "$builder" sh -c 'containerd >/tmp/containerd.log 2>&1 & echo $! >/tmp/containerd.pid'
 for _ in $(seq 1 30); do
@@ -157,10 +166,10 @@ done
 	"$DOCKER" exec "$builder" cat /tmp/containerd.log >&2 || true
 	die "containerd did not start in the build container"
 }
-"$DOCKER" save "${required[@]}" |
+"$DOCKER" save "${images[@]}" |
 	"$DOCKER" exec -i "$builder" ctr --namespace=k8s.io images import --no-unpack - >/dev/null
 imported=$("$DOCKER" exec "$builder" ctr --namespace=k8s.io images list -q)
-for ref in "${required[@]}"; do
+for ref in "${images[@]}"; do
 	grep -qxF "$ref" <<<"$imported" || die "$ref is missing from the node's containerd after import"
 done
 # `sleep` as PID 1 reaps nobody: the stopped containerd stays a zombie, so wait for that state.

@@ -431,6 +431,20 @@ def test_topology_spread_gets_the_pod_selector(render):
     assert spec["topologySpreadConstraints"] == [{**constraint, "labelSelector": {"matchLabels": SELECTOR}}]
 
 
+def test_pods_spread_across_nodes_by_default(render):
+    # A preference (ScheduleAnyway), per rollout: a single-node cluster still runs every replica.
+    spec, _ = app_pod(render())
+    assert spec["topologySpreadConstraints"] == [
+        {
+            "maxSkew": 1,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "matchLabelKeys": ["pod-template-hash"],
+            "labelSelector": {"matchLabels": SELECTOR},
+        }
+    ]
+
+
 def test_service_account(render):
     objects = render()
     account = one(objects, "ServiceAccount")

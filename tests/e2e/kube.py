@@ -75,6 +75,10 @@ def kubectl(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return run("kubectl", "--context", CONTEXT, "--namespace", NAMESPACE, *args, **kwargs)
 
 
+def kubectl_in(namespace: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    return run("kubectl", "--context", CONTEXT, "--namespace", namespace, *args, **kwargs)
+
+
 def api_client() -> client.ApiClient:
     return config.new_client_from_config(context=CONTEXT)
 

@@ -16,7 +16,7 @@ import pytest
 from service.version import VERSION
 from tests.support.httpclient import free_port, get
 
-from .kube import CONTEXT, INSTALL_TIMEOUT, ROOT, fresh_namespace, helm_in, kubectl_port_forward, run
+from .kube import CONTEXT, INSTALL_TIMEOUT, ROOT, fresh_namespace, helm_in, kubectl_in, kubectl_port_forward, run
 
 REGISTRY = "localhost:5001"
 
@@ -56,10 +56,6 @@ def as_typed(command: str, namespace: str, release: str | None = None) -> list[s
     return [*args, context, CONTEXT, "--namespace", namespace]
 
 
-def kubectl_in(namespace: str, *args: str):
-    return run("kubectl", "--context", CONTEXT, "--namespace", namespace, *args, timeout=INSTALL_TIMEOUT)
-
-
 def assert_serves_pages(namespace: str, service: str) -> None:
     port = free_port()
     with kubectl_port_forward(f"svc/{service}", port, namespace=namespace):
@@ -70,7 +66,9 @@ def assert_serves_pages(namespace: str, service: str) -> None:
 
 
 def app_images(namespace: str) -> set[str]:
-    pods = kubectl_in(namespace, "get", "pods", "-l", "app.kubernetes.io/name=flask-service", "-o", "json").stdout
+    pods = kubectl_in(
+        namespace, "get", "pods", "-l", "app.kubernetes.io/name=flask-service", "-o", "json", timeout=INSTALL_TIMEOUT
+    ).stdout
     pods = json.loads(pods)
     return {c["image"] for p in pods["items"] for c in p["spec"]["containers"]}
 
@@ -85,10 +83,10 @@ def test_helm_install_of_the_chart_directory(namespace):
 
 def test_kubectl_apply_of_the_plain_manifests(namespace):
     run(*as_typed("kubectl apply", namespace), timeout=INSTALL_TIMEOUT)
-    kubectl_in(namespace, "rollout", "status", "deployment/flask-service", "--timeout=240s")
+    kubectl_in(namespace, "rollout", "status", "deployment/flask-service", "--timeout=240s", timeout=INSTALL_TIMEOUT)
     assert app_images(namespace) == {f"{REGISTRY}/flask-service:{VERSION}"}
     assert_serves_pages(namespace, "flask-service")
-    kubectl_in(namespace, "delete", "-k", "k8s/", "--wait=true")
+    kubectl_in(namespace, "delete", "-k", "k8s/", "--wait=true", timeout=INSTALL_TIMEOUT)
 
 
 def test_helm_install_of_the_published_chart(namespace):

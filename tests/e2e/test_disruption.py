@@ -1,9 +1,11 @@
 """Availability while pods and processes are replaced, under a bounded load, with two replicas.
 
 Each fault runs between a few seconds of load before and after it: a rolling upgrade, a
-`kubectl rollout restart`, a pod deletion, and a gunicorn worker killed with SIGKILL. None may fail a
-request, and no counter or histogram series of any pod may ever go down (Prometheus would read a
-reset and invent a rate). Tests that change the release get it back afterwards (restore_release).
+`kubectl rollout restart`, a pod deletion, a gunicorn worker killed with SIGKILL, `kubectl drain` of a
+node that runs one of the replicas, and a drain that the PodDisruptionBudget stops before it takes the
+last pod. None may fail a request, and no counter or histogram series of any pod may ever go down
+(Prometheus would read a reset and invent a rate). Tests that change the release get it back afterwards
+(restore_release); the drains leave every node schedulable and every workload of the cluster back up.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import time
 import uuid
 
 import pytest
+from kubernetes import client
 
 from .kube import (
     NAMESPACE,
+    POD_SELECTOR,
     RELEASE,
     helm,
     kill_in_pod,
@@ -30,6 +34,10 @@ from .kube import (
 from .load import CounterWatch, Load, counter_samples
 
 SETTLE_SECONDS = 3  # load keeps running this long before and after each fault
+DRAIN_TIMEOUT = 180  # seconds for kubectl drain to evict a node's pods
+REFUSED_DRAIN_TIMEOUT = 30  # seconds a drain that the budget stops keeps trying
+RECOVERY_TIMEOUT = 300  # seconds for the cluster's workloads to be ready again after a drain
+CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 MIN_REQUESTS = 10  # below this the load means nothing
 REQUEST_TOTAL = ("flask_http_request_total", ("method", "GET"), ("status", "200"))
 
@@ -144,3 +152,108 @@ def test_worker_kill_loses_no_request_and_no_count(api, core, discovery, two_rep
     # A request the dead worker had counted but not yet sent was retried, so the total may exceed by those.
     answered, retried = result.pods[pod], len(result.retried)
     assert answered <= counted <= answered + retried, f"{pod} counted {counted}, answered {answered}, retried {retried}"
+
+
+def pod_nodes(core) -> dict[str, str]:
+    """The release's pods and the node each runs on."""
+    return {p.metadata.name: p.spec.node_name for p in release_pods(core)}
+
+
+def unready_workloads(apps) -> list[str] | None:
+    """Deployments and StatefulSets of the whole cluster with fewer ready replicas than they want."""
+    unready = [
+        f"{kind} {w.metadata.namespace}/{w.metadata.name}"
+        for kind, items in (
+            ("deployment", apps.list_deployment_for_all_namespaces().items),
+            ("statefulset", apps.list_stateful_set_for_all_namespaces().items),
+        )
+        for w in items
+        if (w.status.ready_replicas or 0) < (w.spec.replicas or 0)
+    ]
+    return unready or None
+
+
+@pytest.fixture
+def schedulable_after(core, apps):
+    """Afterwards every node is uncordoned and every workload of the cluster is ready again (a drain moves
+    Prometheus, Traefik and the rest too)."""
+    yield
+    for node in core.list_node().items:
+        kubectl("uncordon", node.metadata.name)
+    wait_until("the cluster's workloads to be ready again", lambda: unready_workloads(apps), RECOVERY_TIMEOUT)
+    wait_rollout(apps)
+
+
+@pytest.fixture
+def two_nodes(core) -> dict[str, client.V1Node]:
+    nodes = {n.metadata.name: n for n in core.list_node().items}
+    if len(nodes) < 2:
+        pytest.skip(f"one node only ({sorted(nodes)}): WORKERS=0")
+    return nodes
+
+
+def test_drain_of_a_node_loses_no_request(api, core, apps, two_replicas, two_nodes, schedulable_after):
+    before = pod_nodes(core)
+    # The chart's default topology spread puts the two replicas on two nodes.
+    assert len(set(before.values())) == 2, f"both replicas on one node: {before}"
+    workers = {name for name, node in two_nodes.items() if CONTROL_PLANE not in (node.metadata.labels or {})}
+    drained = min(set(before.values()), key=lambda node: (node not in workers, node))  # a worker, if one runs a pod
+    took = []
+
+    def drain():
+        start = time.monotonic()
+        kubectl(
+            "drain",
+            drained,
+            "--ignore-daemonsets",
+            "--delete-emptydir-data",
+            f"--timeout={DRAIN_TIMEOUT}s",
+            timeout=DRAIN_TIMEOUT + 60,
+        )
+        wait_rollout(apps)
+        took.append(time.monotonic() - start)
+
+    result = under_load(api, drain)
+    after = pod_nodes(core)
+    print(f"drain of {drained}: {took[0]:.1f} s to a complete rollout; pods {before} -> {after}")
+    assert len(after) == 2 and drained not in after.values(), f"not rescheduled off {drained}: {after}"
+    evicted = {pod for pod, node in before.items() if node == drained}
+    assert evicted & set(result.pods), f"the load never reached the drained node's pod: {result.pods}"
+
+
+def test_the_budget_stops_a_drain_that_would_take_the_last_pod(api, core, apps, two_replicas, schedulable_after):
+    policy = client.PolicyV1Api(api)
+
+    def budget_pending():
+        budget = policy.read_namespaced_pod_disruption_budget(RELEASE, NAMESPACE).status
+        if budget.current_healthy == 2 and budget.disruptions_allowed == 1:
+            return None
+        return f"healthy {budget.current_healthy}, allowed {budget.disruptions_allowed}"
+
+    wait_until("the budget to allow one disruption of two healthy pods", budget_pending, timeout=60)
+    # Nowhere to go: the first eviction's replacement stays Pending, so the budget refuses the second.
+    for node in core.list_node().items:
+        kubectl("cordon", node.metadata.name)
+    refused = []
+
+    def refused_drain():
+        nodes = sorted(set(pod_nodes(core).values()))
+        refused.append(
+            kubectl(
+                "drain",
+                *nodes,
+                f"--pod-selector={POD_SELECTOR}",
+                "--delete-emptydir-data",
+                f"--timeout={REFUSED_DRAIN_TIMEOUT}s",
+                check=False,
+                timeout=REFUSED_DRAIN_TIMEOUT + 60,
+            )
+        )
+
+    result = under_load(api, refused_drain)
+    proc = refused[0]
+    assert proc.returncode != 0, f"the drain took every pod:\n{proc.stdout}"
+    assert "violate the pod's disruption budget" in proc.stderr, proc.stderr
+    running = [p for p in release_pods(core) if p.status.phase == "Running"]
+    assert len(running) == 1, [p.metadata.name for p in running]
+    assert running[0].metadata.name in result.pods, f"the last pod did not serve: {result.pods}"

@@ -1,15 +1,14 @@
 """The chart's default NetworkPolicy, enforced by the cluster's agent (kube-router, hack/netpol.sh).
 
-Client pods run the main release's own image (it has Python) in three namespaces: a throwaway one the
-policy does not admit, the release's namespace, and `monitoring` (Prometheus's, admitted for the scrape).
-Each makes real connections to the Service's ClusterIP and to a pod's IP, port 5000, and reports a status
-or why it got none. The agent admits a new pod only after its next sync (a few seconds): the allowed
+Client pods (tests/e2e/probe.py) in three namespaces: a throwaway one the policy does not admit, the
+release's namespace, and `monitoring` (Prometheus's, admitted for the scrape). Each makes real
+connections to the Service's ClusterIP and to a pod's IP, port 5000, and reports a status or why it got
+none. The agent admits a new pod only after its next sync (a few seconds): the allowed
 clients retry until they get a 200, and the denied one is judged only after that same wait.
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
@@ -17,70 +16,11 @@ import pytest
 
 from tests.support.versions import pins
 
-from .kube import CONTEXT, NAMESPACE, RELEASE, SERVICE, SERVICE_PORT, release_pods, run, wait_until
+from .kube import NAMESPACE, RELEASE, SERVICE, kubectl_in, release_pods, wait_until
+from .probe import client_pod, probe, wait_running
 
 MONITORING = "monitoring"
 ADMIT_WAIT = 30  # seconds for the agent to sync after a client pod starts (about 4 s seen)
-START_TIMEOUT = 120
-# GET / on each address (argv: port, addresses...) with a short timeout;
-# prints {address: status, or "refused", "timeout", another error}.
-PROBE = """
-import http.client, json, socket, sys
-out = {}
-for host in sys.argv[2:]:
-    conn = http.client.HTTPConnection(host, int(sys.argv[1]), timeout=2)
-    try:
-        conn.request("GET", "/")
-        out[host] = str(conn.getresponse().status)
-    except ConnectionRefusedError:
-        out[host] = "refused"
-    except (socket.timeout, TimeoutError):
-        out[host] = "timeout"
-    except OSError as error:
-        out[host] = repr(error)
-    finally:
-        conn.close()
-print(json.dumps(out))
-"""
-
-
-def kubectl_in(namespace: str, *args: str, **kwargs):
-    return run("kubectl", "--context", CONTEXT, "-n", namespace, *args, **kwargs)
-
-
-def client_pod(name: str, namespace: str, image: str) -> dict:
-    """A pod that idles until probed; fit for the restricted Pod Security profile."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/name": "netpol-probe"}},
-        "spec": {
-            "restartPolicy": "Never",
-            "terminationGracePeriodSeconds": 0,
-            "automountServiceAccountToken": False,
-            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [
-                {
-                    "name": "probe",
-                    "image": image,
-                    "command": ["/opt/venv/bin/python", "-c", "import time; time.sleep(600)"],
-                    "securityContext": {
-                        "allowPrivilegeEscalation": False,
-                        "readOnlyRootFilesystem": True,
-                        "capabilities": {"drop": ["ALL"]},
-                    },
-                    "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
-                }
-            ],
-        },
-    }
-
-
-def probe(namespace: str, pod: str, addresses: list[str]) -> dict[str, str]:
-    out = kubectl_in(
-        namespace, "exec", pod, "--", "/opt/venv/bin/python", "-c", PROBE, str(SERVICE_PORT), *addresses, timeout=60
-    )
-    return json.loads(out.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -122,12 +62,7 @@ def clients(release, apps, core, agent):
     try:
         for namespace, _ in started.values():
             core.create_namespaced_pod(namespace, client_pod(name, namespace, image))
-
-        def not_ready():
-            phases = {ns: core.read_namespaced_pod(name, ns).status.phase for ns, _ in started.values()}
-            return None if set(phases.values()) == {"Running"} else f"phases {phases}"
-
-        wait_until("the client pods to run", not_ready, timeout=START_TIMEOUT)
+        wait_running(core, list(started.values()))
         yield started
     finally:
         for namespace, _ in started.values():
