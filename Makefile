@@ -206,6 +206,10 @@ bench-image: engine $(VENV)/.bench-installed ## Image size above the base, cold 
 bench-cluster: cluster-prereqs $(VENV)/.bench-installed ## make up cold/warm, skaffold dev sync vs rebuild, on a private cluster
 	$(PY) -m bench.cluster_bench
 
+.PHONY: bench-idle
+bench-idle: cluster $(VENV)/.bench-installed ## What the cluster costs at idle (CPU, memory per node and namespace), figures to bench/results/platform-idle.json
+	$(PY) -m bench.platform_idle
+
 .PHONY: bench-soak
 bench-soak: cluster ## The e2e soak (SOAK_SECONDS, SOAK_RPS) on the project cluster, figures to bench/results/soak.json
 	SOAK_REPORT=bench/results/soak.json KEEP_CLUSTER=1 $(PY) -m pytest -q -s tests/e2e/test_soak.py
