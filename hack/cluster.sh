@@ -3,14 +3,14 @@
 #
 #   up      create the cluster (k8s/kind-config.yaml, name $CLUSTER_NAME, kube
 #           context kind-$CLUSTER_NAME), or reuse a healthy one, and wait until
-#           the node is Ready and CoreDNS serves; the local registry
+#           every node is Ready and CoreDNS serves; the local registry
 #           (hack/registry.sh) runs beside it and the nodes pull from it,
 #           Prometheus and an OpenTelemetry Collector run in it (hack/monitoring.sh;
 #           MONITORING=0 leaves them out), Traefik serves Gateway API routes and
 #           Ingresses in it (hack/routing.sh; ROUTING=0 leaves it out), and
 #           kube-router enforces NetworkPolicies (hack/netpol.sh; NETPOL=0 leaves it out)
 #   down    delete it
-#   status  exit 0 when the cluster exists, its node is Ready and CoreDNS runs
+#   status  exit 0 when the cluster exists, every node is Ready and CoreDNS runs
 #
 # CLUSTER_NAME (default flask-service) names the cluster, so a second one can
 # run beside the first (the benchmarks use their own). WORKERS (default 1) is the
