@@ -30,8 +30,10 @@ SCHEMA = json.loads((CHART / "values.schema.json").read_text())
         ({"dashboard.labels.grafana_dashboard": None}, "at '/dashboard/labels'"),
         ({"autoscaling.behavior": {"scaleDown": {"stabilizationWindowSeconds": 7200}}}, "at '/autoscaling/behavior"),
         ({"autoscaling.behavior": {"scaleDwon": {}}}, "additional properties 'scaleDwon' not allowed"),
-        ({"autoscaling.behavior.scaleUp.policies": [{"type": "Replicas", "value": 1, "periodSeconds": 15}]},
-         "at '/autoscaling/behavior/scaleUp/policies/0/type'"),
+        (
+            {"autoscaling.behavior.scaleUp.policies": [{"type": "Replicas", "value": 1, "periodSeconds": 15}]},
+            "at '/autoscaling/behavior/scaleUp/policies/0/type'",
+        ),
     ],
     ids=[
         "replicaCount-string",
