@@ -3,7 +3,8 @@ scales: a release in a namespace of its own with autoscaling on (1 to 3 replicas
 pod's 100m request) and a short scale-down stabilization window in autoscaling.behavior. Its HPA shows a
 current CPU utilisation; load through `kubectl port-forward` raises the replicas above 1; once the load
 stops, light traffic to the ready endpoints (through the API server's port-forward, each request to a pod
-chosen afresh) goes on while the replicas come back to 1, and not one of those requests fails.
+chosen afresh) goes on while the replicas come back to 1 and the removed pods stop, and not one of those
+requests fails.
 
 Bounded: the load at LOAD_REQUESTS requests and LOAD_SECONDS, the light traffic by tests/e2e/load.py's
 bounds, every wait by its own limit.
@@ -77,9 +78,15 @@ def cpu_utilization(status: client.V2HorizontalPodAutoscalerStatus) -> int | Non
 
 
 def replicas(apps: client.AppsV1Api, namespace: str) -> tuple[int, int, int]:
-    """(the replicas the HPA set, pods that exist, pods ready) of the release's Deployment."""
+    """(the replicas the HPA set, pods not terminating, pods ready) of the release's Deployment."""
     dep = apps.read_namespaced_deployment(SERVICE, namespace)
     return dep.spec.replicas, dep.status.replicas or 0, dep.status.ready_replicas or 0
+
+
+def pods(core: client.CoreV1Api, namespace: str) -> list[str]:
+    """The release's service pods, terminating ones included."""
+    selector = f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/name=flask-service"
+    return [p.metadata.name for p in core.list_namespaced_pod(namespace, label_selector=selector).items]
 
 
 @contextlib.contextmanager
@@ -100,7 +107,7 @@ def load(namespace: str) -> Iterator[dict[str, int]]:
             while more and not stop.is_set() and time.monotonic() < end:
                 try:
                     outcome = str(get(f"http://127.0.0.1:{port}/", timeout=10).status)
-                except OSError as error:
+                except Exception as error:  # every failure is counted, by its kind
                     outcome = type(error).__name__
                 with lock:
                     counts[outcome] = counts.get(outcome, 0) + 1
@@ -128,7 +135,7 @@ def test_metrics_server_is_the_pinned_build(core):
     assert out.stdout.strip() == pins()["METRICS_SERVER_VERSION"], out.stdout + out.stderr
 
 
-def test_the_hpa_scales_up_under_load_and_back_down_without_a_failed_request(api, apps, scaled):
+def test_the_hpa_scales_up_under_load_and_back_down_without_a_failed_request(api, apps, core, scaled):
     namespace = scaled
     # metrics-server feeds the HPA: it shows a current CPU utilisation of the idle pod.
     wait_until(
@@ -171,18 +178,24 @@ def test_the_hpa_scales_up_under_load_and_back_down_without_a_failed_request(api
         start = time.monotonic()
         wait_until(
             f"the HPA to scale back to {MIN_REPLICAS} replica",
-            lambda: (
-                None if replicas(apps, namespace)[:2] == (MIN_REPLICAS, MIN_REPLICAS) else replicas(apps, namespace)
-            ),
+            lambda: None if (r := replicas(apps, namespace))[:2] == (MIN_REPLICAS, MIN_REPLICAS) else r,
             timeout=SCALE_DOWN_WITHIN,
             interval=1,
         )
         scale_down = time.monotonic() - start
+        # The light traffic goes on until the removed pods are gone, through their preStop sleep and
+        # gunicorn's graceful stop.
+        wait_until(
+            "the removed pods to be gone",
+            lambda: None if len(left := pods(core, namespace)) == MIN_REPLICAS else left,
+            timeout=SCALE_DOWN_WITHIN,
+        )
+        gone = time.monotonic() - start
         result = light.stop()
     print(
         f"autoscaling: back to {MIN_REPLICAS} replica {scale_down:.0f} s after the load ended "
-        f"(stabilization window {SCALE_DOWN_WINDOW} s); light traffic meanwhile: {result.report()}, "
-        f"by pod {dict(result.pods)}"
+        f"(stabilization window {SCALE_DOWN_WINDOW} s), the removed pods gone after {gone:.0f} s; "
+        f"light traffic meanwhile: {result.report()}, by pod {dict(result.pods)}"
     )
     assert not result.failures, result.report()
     assert result.ok >= scale_down / 2, f"too little light traffic to judge: {result.report()}"
