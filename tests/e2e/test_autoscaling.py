@@ -157,7 +157,7 @@ def test_the_hpa_scales_up_under_load_and_back_down_without_a_failed_request(api
             interval=1,
         )
         scale_up = time.monotonic() - start
-        peak = cpu_utilization(hpa(api, namespace).status)
+        first, peak = replicas(apps, namespace)[0], cpu_utilization(hpa(api, namespace).status)
         # The added pods start and become ready while the load goes on, so that the scale-down takes
         # serving pods away.
         wait_until(
@@ -169,8 +169,8 @@ def test_the_hpa_scales_up_under_load_and_back_down_without_a_failed_request(api
         loaded = time.monotonic() - start
     sent = sum(counts.values())
     print(
-        f"autoscaling: {scaled_to} replicas {scale_up:.0f} s after the load began (CPU {peak} %); "
-        f"{sent} requests in {loaded:.0f} s ({sent / loaded:.0f}/s): {counts}"
+        f"autoscaling: {first} replicas {scale_up:.0f} s after the load began (CPU {peak} %), {scaled_to} ready "
+        f"after {loaded:.0f} s; {sent} requests meanwhile ({sent / loaded:.0f}/s): {counts}"
     )
     assert set(counts) == {"200"}, counts
 
