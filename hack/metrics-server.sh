@@ -59,9 +59,7 @@ wait_for() {
 }
 
 current() {
-	[ "$(kc -n kube-system get deployment metrics-server \
-		-o jsonpath='{.spec.template.metadata.annotations.flask-service\.dev/metrics-server-config}' 2>/dev/null)" = "$CONFIG_HASH" ] &&
-		kc -n kube-system rollout status deployment/metrics-server --timeout 1s >/dev/null 2>&1 && serving
+	applied_config kube-system deployment/metrics-server flask-service.dev/metrics-server-config "$CONFIG_HASH" && serving
 }
 
 up() {
