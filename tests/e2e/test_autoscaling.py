@@ -52,7 +52,16 @@ METRICS_SERVER = "app.kubernetes.io/name=metrics-server"
 
 
 @pytest.fixture(scope="module")
-def scaled(release, apps) -> str:
+def metrics_server(core) -> str:
+    """A pod of metrics-server in kube-system."""
+    pods = core.list_namespaced_pod("kube-system", label_selector=METRICS_SERVER).items
+    if not pods:
+        pytest.skip("no metrics-server in the cluster (hack/metrics-server.sh up; METRICS=0 leaves it out)")
+    return pods[0].metadata.name
+
+
+@pytest.fixture(scope="module")
+def scaled(release, apps, metrics_server) -> str:
     """The namespace of a release with the HPA on (the main release's image); removed after."""
     values = image_values(apps) | {
         "autoscaling.enabled": "true",
@@ -124,12 +133,10 @@ def load(namespace: str) -> Iterator[dict[str, int]]:
                 t.join(timeout=30)
 
 
-def test_metrics_server_is_the_pinned_build(core):
+def test_metrics_server_is_the_pinned_build(metrics_server):
     # The binary in the running pod reports the version it was stamped with (hack/install-tools.sh metrics-server).
-    pods = core.list_namespaced_pod("kube-system", label_selector=METRICS_SERVER).items
-    assert pods, "no metrics-server in kube-system: is hack/metrics-server.sh up?"
     out = run(
-        "kubectl", "--context", CONTEXT, "-n", "kube-system", "exec", pods[0].metadata.name, "--",
+        "kubectl", "--context", CONTEXT, "-n", "kube-system", "exec", metrics_server, "--",
         "/bin/metrics-server", "--version",
     )  # fmt: skip
     assert out.stdout.strip() == pins()["METRICS_SERVER_VERSION"], out.stdout + out.stderr
