@@ -7,8 +7,10 @@
 #           (hack/registry.sh) runs beside it and the nodes pull from it,
 #           Prometheus and an OpenTelemetry Collector run in it (hack/monitoring.sh;
 #           MONITORING=0 leaves them out), Traefik serves Gateway API routes and
-#           Ingresses in it (hack/routing.sh; ROUTING=0 leaves it out), and
-#           kube-router enforces NetworkPolicies (hack/netpol.sh; NETPOL=0 leaves it out)
+#           Ingresses in it (hack/routing.sh; ROUTING=0 leaves it out), metrics-server
+#           serves the resource metrics API that HorizontalPodAutoscalers read
+#           (hack/metrics-server.sh; METRICS=0 leaves it out), and kube-router
+#           enforces NetworkPolicies (hack/netpol.sh; NETPOL=0 leaves it out)
 #   down    delete it
 #   status  exit 0 when the cluster exists, every node is Ready and CoreDNS runs
 #
@@ -130,6 +132,7 @@ up() {
 addons() {
 	if [ "${MONITORING:-1}" = 1 ]; then "$HERE/monitoring.sh" up; fi
 	if [ "${ROUTING:-1}" = 1 ]; then "$HERE/routing.sh" up; fi
+	if [ "${METRICS:-1}" = 1 ]; then "$HERE/metrics-server.sh" up; fi
 	if [ "${NETPOL:-1}" = 1 ]; then "$HERE/netpol.sh" up; fi
 }
 

@@ -10,7 +10,8 @@
 # open-loop HTTP load generator, built from crates.io with `cargo install`
 # (needs a Rust toolchain). For the cluster's add-ons, on request (hack/monitoring.sh and
 # hack/routing.sh ask): the Prometheus components, and traefik, a large build (about 10 minutes
-# cold) that a cluster run with ROUTING=0 does not need; hack/netpol.sh asks for kube-router.
+# cold) that a cluster run with ROUTING=0 does not need; hack/netpol.sh asks for kube-router and
+# hack/metrics-server.sh for metrics-server.
 #
 # Idempotent: a tool whose binary already reports its pinned version is not
 # rebuilt, so the warm path takes a few seconds. Versions: hack/versions.env.
@@ -20,7 +21,8 @@
 #                                         OpenTelemetry Collector, traefik) and oha
 #        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform promtool
 #                                         kubectl actionlint registry prometheus
-#                                         prometheus-operator otelcol traefik kube-router oha)
+#                                         prometheus-operator otelcol traefik kube-router
+#                                         metrics-server oha)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -74,7 +76,6 @@ build_helm() {
   [[ -n "${minor}" ]] || { log "helm: cannot find the client-go version in ${gomod}"; exit 1; }
   go install -ldflags "-s -w \
     -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} \
-    -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
     -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
     -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${minor} \
     -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 \
@@ -218,6 +219,19 @@ build_kube_router() {
     "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@${KUBE_ROUTER_VERSION}"
 }
 
+build_metrics_server() {
+  need go
+  # Upstream's Makefile stamps client-go's version package, which `metrics-server --version` prints
+  # (gitVersion); a module zip has no git commit, and the module's time stands in for the build date.
+  local build_date
+  build_date="$(go list -m -json "sigs.k8s.io/metrics-server@${METRICS_SERVER_VERSION}" |
+    sed -n 's/^[[:space:]]*"Time": "\(.*\)",$/\1/p')"
+  go install -ldflags "-s -w \
+    -X k8s.io/client-go/pkg/version.gitVersion=${METRICS_SERVER_VERSION} \
+    -X k8s.io/client-go/pkg/version.buildDate=${build_date}" \
+    "sigs.k8s.io/metrics-server/cmd/metrics-server@${METRICS_SERVER_VERSION}"
+}
+
 build_oha() {
   need cargo
   # --locked: the dependency versions oha's release pinned. --root: the binary lands in .tools/bin.
@@ -281,6 +295,7 @@ for t in "${tools[@]}"; do
     otelcol) ensure otelcol "${OTELCOL_VERSION#v}" "--version" build_otelcol ;;
     traefik) ensure traefik "${TRAEFIK_VERSION}" "version" build_traefik ;;
     kube-router) ensure kube-router "${KUBE_ROUTER_VERSION}" "--version" build_kube_router ;;
+    metrics-server) ensure metrics-server "${METRICS_SERVER_VERSION}" "--version" build_metrics_server ;;
     oha) ensure oha "${OHA_VERSION}" "--version" build_oha ;;
     *) log "unknown tool: ${t}"; exit 2 ;;
   esac

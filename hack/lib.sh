@@ -50,6 +50,14 @@ push_scratch_image() {
   echo "pushed ${ref}" >&2
 }
 
+# applied_config NAMESPACE WORKLOAD KEY HASH: true when WORKLOAD (deployment/NAME, daemonset/NAME) runs the pod
+# template annotated KEY=HASH and its rollout is complete: what an add-on script's warm run checks first.
+applied_config() {
+  local namespace=$1 workload=$2 key=${3//./\\.} hash=$4
+  [ "$(kc -n "${namespace}" get "${workload}" -o jsonpath="{.spec.template.metadata.annotations.${key}}" 2>/dev/null)" = "${hash}" ] &&
+    kc -n "${namespace}" rollout status "${workload}" --timeout 1s >/dev/null 2>&1
+}
+
 # cluster_settings: what the scripts that add to the kind cluster share: the pinned versions, ROOT (the
 # tree), DOCKER, KUBECTL and CONTEXT (kind-$CLUSTER_NAME); kc is kubectl in that context. Needs HERE.
 cluster_settings() {

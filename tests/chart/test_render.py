@@ -404,6 +404,21 @@ def test_hpa_owns_the_replica_count(render):
     assert by_kind(render(), "HorizontalPodAutoscaler") == []
 
 
+def test_hpa_behavior_is_passed_through(render):
+    # {} (the default) leaves spec.behavior out: Kubernetes' own defaults apply.
+    assert "behavior" not in one(render(values={"autoscaling.enabled": True}), "HorizontalPodAutoscaler")["spec"]
+    behavior = {
+        "scaleUp": {"stabilizationWindowSeconds": 0, "policies": [{"type": "Pods", "value": 2, "periodSeconds": 15}]},
+        "scaleDown": {
+            "stabilizationWindowSeconds": 15,
+            "selectPolicy": "Max",
+            "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
+        },
+    }
+    hpa = one(render(values={"autoscaling.enabled": True, "autoscaling.behavior": behavior}), "HorizontalPodAutoscaler")
+    assert hpa["spec"]["behavior"] == behavior
+
+
 def test_ingress_and_httproute_point_at_the_service(render):
     objects = render(values={"ingress.enabled": True, "httpRoute.enabled": True})
     rule = one(objects, "Ingress")["spec"]["rules"][0]

@@ -28,6 +28,12 @@ SCHEMA = json.loads((CHART / "values.schema.json").read_text())
         ({"slo.burnRates.fast.longWindow": "1 hour"}, "at '/slo/burnRates/fast/longWindow'"),
         ({"slo.burnRates.medium": {}}, "additional properties 'medium' not allowed"),
         ({"dashboard.labels.grafana_dashboard": None}, "at '/dashboard/labels'"),
+        ({"autoscaling.behavior": {"scaleDown": {"stabilizationWindowSeconds": 7200}}}, "at '/autoscaling/behavior"),
+        ({"autoscaling.behavior": {"scaleDwon": {}}}, "additional properties 'scaleDwon' not allowed"),
+        (
+            {"autoscaling.behavior.scaleUp.policies": [{"type": "Replicas", "value": 1, "periodSeconds": 15}]},
+            "at '/autoscaling/behavior/scaleUp/policies/0/type'",
+        ),
     ],
     ids=[
         "replicaCount-string",
@@ -46,6 +52,9 @@ SCHEMA = json.loads((CHART / "values.schema.json").read_text())
         "burn-window",
         "unknown-burn-rate",
         "dashboard-without-sidecar-label",
+        "hpa-stabilization-window-over-an-hour",
+        "hpa-behavior-unknown-key",
+        "hpa-policy-type",
     ],
 )
 def test_bad_values_are_rejected(helm, values, message):

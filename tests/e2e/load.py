@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from kubernetes import client
 from prometheus_client.parser import text_string_to_metric_families
 
-from .kube import BrokenConnectionError, KubeError, Target, pod_get, ready_targets
+from .kube import NAMESPACE, SERVICE, BrokenConnectionError, KubeError, Target, pod_get, ready_targets
 
 MAX_REQUESTS = 3000
 MAX_SECONDS = 300
@@ -88,9 +88,18 @@ class _Bounded:
 class Load(_Bounded):
     threads = WORKERS
 
-    def __init__(self, api: client.ApiClient, retry_broken: bool = False):
+    def __init__(
+        self,
+        api: client.ApiClient,
+        retry_broken: bool = False,
+        namespace: str = NAMESPACE,
+        service: str = SERVICE,
+        pause: float = 0.0,
+    ):
+        """Load on `service` in `namespace`; each worker waits `pause` seconds before each request (0: none)."""
         super().__init__(api)
         self.retry_broken = retry_broken
+        self.namespace, self.service, self.pause = namespace, service, pause
         self.result = LoadResult()
         self._rr = itertools.count()
 
@@ -99,21 +108,21 @@ class Load(_Bounded):
         return self.result
 
     def _target(self) -> Target:
-        targets = ready_targets(self.core, self.discovery)
+        targets = ready_targets(self.core, self.discovery, service=self.service, namespace=self.namespace)
         if not targets:
             raise KubeError("the Service has no ready endpoint")
         return targets[next(self._rr) % len(targets)]
 
     def _get(self) -> Target:
         target = self._target()
-        reply = pod_get(target, "/")
+        reply = pod_get(target, "/", namespace=self.namespace)
         if reply.status != 200:
             raise BadStatusError(f"status {reply.status} from {target.pod}")
         return target
 
     def _work(self) -> None:
         for _ in range(MAX_REQUESTS):
-            if not self._running():
+            if not self._running() or (self.pause and self._stop.wait(self.pause)):
                 return
             try:
                 try:

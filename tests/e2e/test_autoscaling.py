@@ -1,0 +1,209 @@
+"""The chart's HorizontalPodAutoscaler, fed by the cluster's metrics-server (hack/metrics-server.sh), really
+scales: a release in a namespace of its own with autoscaling on (1 to 3 replicas, a 50 % CPU target of the
+pod's 100m request) and a short scale-down stabilization window in autoscaling.behavior. Its HPA shows a
+current CPU utilisation; load through `kubectl port-forward` raises the replicas above 1; once the load
+stops, light traffic to the ready endpoints (through the API server's port-forward, each request to a pod
+chosen afresh) goes on while the replicas come back to 1 and the removed pods stop, and not one of those
+requests fails.
+
+Bounded: the load at LOAD_REQUESTS requests and LOAD_SECONDS, the light traffic by tests/e2e/load.py's
+bounds, every wait by its own limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from kubernetes import client
+
+from tests.support.httpclient import free_port, get
+from tests.support.versions import pins
+
+from .kube import CONTEXT, fresh_namespace, image_values, install_chart, kubectl_port_forward, run, wait_until
+from .load import Load
+
+RELEASE = "scaled"
+SERVICE = f"{RELEASE}-flask-service"
+MIN_REPLICAS, MAX_REPLICAS = 1, 3
+CPU_TARGET = 50  # percent of the 100m request: a modest load exceeds it
+SCALE_DOWN_WINDOW = 15  # seconds of stabilization before a scale-down (Kubernetes' default is 300)
+BEHAVIOR = {
+    "scaleDown": {
+        "stabilizationWindowSeconds": SCALE_DOWN_WINDOW,
+        "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
+    },
+}
+# metrics-server scrapes every 15 s and the HPA controller syncs every 15 s: a change of load shows in the
+# HPA after about 30 s, in the replica count after one more sync.
+METRICS_WAIT = 120  # seconds until the HPA first shows a CPU utilisation
+SCALE_UP_WITHIN = 180  # seconds from the start of the load until the HPA asks for more than 1 replica
+SCALE_DOWN_WITHIN = 180  # seconds from the end of the load until 1 replica is left
+READY_WAIT = 120  # seconds for the added pods to be ready while the load goes on
+LOAD_THREADS = 2  # concurrent clients: on 2 cores shared with the whole cluster, a moderate load
+LOAD_REQUESTS = 40_000  # at most, over all threads
+LOAD_SECONDS = SCALE_UP_WITHIN + READY_WAIT  # at most
+LIGHT_PAUSE = 1.0  # seconds between requests of each light-traffic worker (two workers: about 2 a second)
+METRICS_SERVER = "app.kubernetes.io/name=metrics-server"
+
+
+@pytest.fixture(scope="module")
+def metrics_server(core) -> str:
+    """A pod of metrics-server in kube-system."""
+    pods = core.list_namespaced_pod("kube-system", label_selector=METRICS_SERVER).items
+    if not pods:
+        pytest.skip("no metrics-server in the cluster (hack/metrics-server.sh up; METRICS=0 leaves it out)")
+    return pods[0].metadata.name
+
+
+@pytest.fixture(scope="module")
+def scaled(release, apps, metrics_server) -> str:
+    """The namespace of a release with the HPA on (the main release's image); removed after."""
+    values = image_values(apps) | {
+        "autoscaling.enabled": "true",
+        "autoscaling.minReplicas": str(MIN_REPLICAS),
+        "autoscaling.maxReplicas": str(MAX_REPLICAS),
+        "autoscaling.targetCPUUtilizationPercentage": str(CPU_TARGET),
+    }
+    with fresh_namespace("hpa") as namespace:
+        install_chart(namespace, RELEASE, values, "--set-json", f"autoscaling.behavior={json.dumps(BEHAVIOR)}")
+        yield namespace
+
+
+def hpa(api, namespace: str) -> client.V2HorizontalPodAutoscaler:
+    return client.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler(SERVICE, namespace)
+
+
+def cpu_utilization(status: client.V2HorizontalPodAutoscalerStatus) -> int | None:
+    """The current average CPU utilisation (percent of requests) the HPA last read, or None."""
+    for metric in status.current_metrics or []:
+        if metric.type == "Resource" and metric.resource.name == "cpu":
+            return metric.resource.current.average_utilization
+    return None
+
+
+def replicas(apps: client.AppsV1Api, namespace: str) -> tuple[int, int, int]:
+    """(the replicas the HPA set, pods not terminating, pods ready) of the release's Deployment."""
+    dep = apps.read_namespaced_deployment(SERVICE, namespace)
+    return dep.spec.replicas, dep.status.replicas or 0, dep.status.ready_replicas or 0
+
+
+def pods(core: client.CoreV1Api, namespace: str) -> list[str]:
+    """The release's service pods, terminating ones included."""
+    selector = f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/name=flask-service"
+    return [p.metadata.name for p in core.list_namespaced_pod(namespace, label_selector=selector).items]
+
+
+@contextlib.contextmanager
+def load(namespace: str) -> Iterator[dict[str, int]]:
+    """LOAD_THREADS clients sending `/` through one `kubectl port-forward` to the Service for as long as the
+    block lasts (LOAD_REQUESTS and LOAD_SECONDS at most); yields the counts of answers, by status or error."""
+    counts: dict[str, int] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+    sent = iter(range(LOAD_REQUESTS))
+    port = free_port()
+    with kubectl_port_forward(f"svc/{SERVICE}", port, namespace=namespace):
+        end = time.monotonic() + LOAD_SECONDS
+
+        def client_loop() -> None:
+            with lock:
+                more = next(sent, None) is not None
+            while more and not stop.is_set() and time.monotonic() < end:
+                try:
+                    outcome = str(get(f"http://127.0.0.1:{port}/", timeout=10).status)
+                except Exception as error:  # every failure is counted, by its kind
+                    outcome = type(error).__name__
+                with lock:
+                    counts[outcome] = counts.get(outcome, 0) + 1
+                    more = next(sent, None) is not None
+
+        threads = [threading.Thread(target=client_loop, daemon=True) for _ in range(LOAD_THREADS)]
+        for t in threads:
+            t.start()
+        try:
+            yield counts
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=30)
+
+
+def test_metrics_server_is_the_pinned_build(metrics_server):
+    # The binary in the running pod reports the version it was stamped with (hack/install-tools.sh metrics-server).
+    out = run(
+        "kubectl", "--context", CONTEXT, "-n", "kube-system", "exec", metrics_server, "--",
+        "/bin/metrics-server", "--version",
+    )  # fmt: skip
+    assert out.stdout.strip() == pins()["METRICS_SERVER_VERSION"], out.stdout + out.stderr
+
+
+def test_the_hpa_scales_up_under_load_and_back_down_without_a_failed_request(api, apps, core, scaled):
+    namespace = scaled
+    # metrics-server feeds the HPA: it shows a current CPU utilisation of the idle pod.
+    wait_until(
+        "the HPA to show a current CPU utilisation",
+        lambda: None if cpu_utilization(hpa(api, namespace).status) is not None else hpa(api, namespace).status,
+        timeout=METRICS_WAIT,
+        interval=2,
+    )
+    idle = cpu_utilization(hpa(api, namespace).status)
+    assert replicas(apps, namespace)[0] == MIN_REPLICAS
+    print(f"\nautoscaling: idle CPU {idle} % of requests (target {CPU_TARGET} %), {MIN_REPLICAS} replica")
+
+    with load(namespace) as counts:
+        start = time.monotonic()
+        wait_until(
+            "the HPA to scale up under load",
+            lambda: None if replicas(apps, namespace)[0] > MIN_REPLICAS else (hpa(api, namespace).status, counts),
+            timeout=SCALE_UP_WITHIN,
+            interval=1,
+        )
+        scale_up = time.monotonic() - start
+        first, peak = replicas(apps, namespace)[0], cpu_utilization(hpa(api, namespace).status)
+        # The added pods start and become ready while the load goes on, so that the scale-down takes
+        # serving pods away.
+        wait_until(
+            "the added pods to be ready",
+            lambda: None if (r := replicas(apps, namespace))[2] >= r[0] else r,
+            timeout=READY_WAIT,
+        )
+        scaled_to = replicas(apps, namespace)[0]
+        loaded = time.monotonic() - start
+    sent = sum(counts.values())
+    print(
+        f"autoscaling: {first} replicas {scale_up:.0f} s after the load began (CPU {peak} %), {scaled_to} ready "
+        f"after {loaded:.0f} s; {sent} requests meanwhile ({sent / loaded:.0f}/s): {counts}"
+    )
+    assert set(counts) == {"200"}, counts
+
+    with Load(api, namespace=namespace, service=SERVICE, pause=LIGHT_PAUSE) as light:
+        start = time.monotonic()
+        wait_until(
+            f"the HPA to scale back to {MIN_REPLICAS} replica",
+            lambda: None if (r := replicas(apps, namespace))[:2] == (MIN_REPLICAS, MIN_REPLICAS) else r,
+            timeout=SCALE_DOWN_WITHIN,
+            interval=1,
+        )
+        scale_down = time.monotonic() - start
+        # The light traffic goes on until the removed pods are gone, through their preStop sleep and
+        # gunicorn's graceful stop.
+        wait_until(
+            "the removed pods to be gone",
+            lambda: None if len(left := pods(core, namespace)) == MIN_REPLICAS else left,
+            timeout=SCALE_DOWN_WITHIN,
+        )
+        gone = time.monotonic() - start
+        result = light.stop()
+    print(
+        f"autoscaling: back to {MIN_REPLICAS} replica {scale_down:.0f} s after the load ended "
+        f"(stabilization window {SCALE_DOWN_WINDOW} s), the removed pods gone after {gone:.0f} s; "
+        f"light traffic meanwhile: {result.report()}, by pod {dict(result.pods)}"
+    )
+    assert not result.failures, result.report()
+    assert result.ok >= scale_down / 2, f"too little light traffic to judge: {result.report()}"
+    assert len(result.pods) > 1, f"the light traffic never reached a pod that was scaled away: {dict(result.pods)}"
