@@ -32,11 +32,7 @@ synced() {
 	done
 }
 
-current() {
-	[ "$(kc -n kube-system get daemonset kube-router \
-		-o jsonpath='{.spec.template.metadata.annotations.flask-service\.dev/netpol-config}' 2>/dev/null)" = "$CONFIG_HASH" ] &&
-		kc -n kube-system rollout status daemonset/kube-router --timeout 1s >/dev/null 2>&1 && synced
-}
+current() { applied_config kube-system daemonset/kube-router flask-service.dev/netpol-config "$CONFIG_HASH" && synced; }
 
 image() {
 	registry_has "$IMAGE" && return
