@@ -169,7 +169,10 @@ up: cluster venv ## Cluster + local registry + skaffold run + port-forward 127.0
 	# The by-hand paths (helm install chart/ or oci://, kubectl apply -k k8s/) pull the version tag from
 	# the local registry: publish the working tree there as the version's development copy.
 	$(MAKE) --no-print-directory publish PUBLISH_ARGS=--snapshot
-	skaffold run --kube-context $(KUBE_CONTEXT) --update-check=false --port-forward=off
+	# A fixed run id: Skaffold labels the pod template with a new one on every run, which rolls the pods
+	# even when nothing changed (its documented override). The rollout is waited for by kubectl below.
+	skaffold run --kube-context $(KUBE_CONTEXT) --update-check=false --port-forward=off \
+	  --label skaffold.dev/run-id=make-up --status-check=false
 	kubectl --context $(KUBE_CONTEXT) rollout status deployment/flask-service --timeout=300s
 	@echo "flask-service: http://127.0.0.1:$(LOCAL_PORT)/ and /next (Ctrl-C stops the port-forward)"
 	kubectl --context $(KUBE_CONTEXT) port-forward svc/flask-service $(LOCAL_PORT):5000

@@ -32,15 +32,11 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-# shellcheck source=hack/versions.env
-. "$HERE/versions.env"
-DOCKER=${DOCKER:-/usr/bin/docker}
-KIND=${KIND:-$ROOT/.tools/bin/kind}
-KUBECTL=${KUBECTL:-$ROOT/.tools/bin/kubectl}
+# shellcheck source=hack/lib.sh
+. "$HERE/lib.sh"
+cluster_settings
 CONFIG=$ROOT/k8s/kind-config.yaml
-NAME=${CLUSTER_NAME:-flask-service}
-CONTEXT=kind-$NAME
+NAME=$CLUSTER_NAME
 # kind v0.32.0's published node image for Kubernetes 1.34 (its release notes
 # list v1.34.8 for this minor; kind publishes no v1.34.4). Pinned by digest, as
 # kind asks: a tag alone may name an image built for another kind release.
@@ -64,8 +60,6 @@ preflight() {
 }
 
 exists() { "$KIND" get clusters 2>/dev/null | grep -qx "$NAME"; }
-
-kc() { "$KUBECTL" --context "$CONTEXT" "$@"; }
 
 # Node Ready and CoreDNS available, waiting up to $1.
 wait_ready() {
@@ -129,11 +123,22 @@ up() {
 	log "cluster $NAME is up in $((SECONDS - start)) s (context $CONTEXT)"
 }
 
+# The add-ons are independent of each other and spend most of their time waiting for pods: they come up
+# side by side (on a new cluster 110 s one after another).
 addons() {
-	if [ "${MONITORING:-1}" = 1 ]; then "$HERE/monitoring.sh" up; fi
-	if [ "${ROUTING:-1}" = 1 ]; then "$HERE/routing.sh" up; fi
-	if [ "${METRICS:-1}" = 1 ]; then "$HERE/metrics-server.sh" up; fi
-	if [ "${NETPOL:-1}" = 1 ]; then "$HERE/netpol.sh" up; fi
+	local names=() pids=() i failed=()
+	[ "${MONITORING:-1}" = 1 ] && names+=(monitoring)
+	[ "${ROUTING:-1}" = 1 ] && names+=(routing)
+	[ "${METRICS:-1}" = 1 ] && names+=(metrics-server)
+	[ "${NETPOL:-1}" = 1 ] && names+=(netpol)
+	for i in "${names[@]}"; do
+		"$HERE/$i.sh" up &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || failed+=("${names[$i]}")
+	done
+	[ ${#failed[@]} -eq 0 ] || die "add-ons failed: ${failed[*]} (hack/<name>.sh up alone shows why)"
 }
 
 down() {

@@ -58,17 +58,27 @@ applied_config() {
     kc -n "${namespace}" rollout status "${workload}" --timeout 1s >/dev/null 2>&1
 }
 
+# running_image NAMESPACE WORKLOAD: the image of WORKLOAD's (deployment/NAME) first container, or nothing.
+running_image() {
+	kc -n "$1" get "$2" -o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null || true
+}
+
 # cluster_settings: what the scripts that add to the kind cluster share: the pinned versions, ROOT (the
-# tree), DOCKER, KUBECTL and CONTEXT (kind-$CLUSTER_NAME); kc is kubectl in that context. Needs HERE.
+# tree), DOCKER, KUBECTL, KIND, CLUSTER_NAME and CONTEXT (kind-$CLUSTER_NAME); kc is kubectl in that context. Needs HERE.
 cluster_settings() {
   ROOT=$(cd "${HERE}/.." && pwd)
   # shellcheck source=hack/versions.env
   . "${HERE}/versions.env"
   DOCKER=${DOCKER:-/usr/bin/docker}
   KUBECTL=${KUBECTL:-${ROOT}/.tools/bin/kubectl}
-  CONTEXT=kind-${CLUSTER_NAME:-flask-service}
+  KIND=${KIND:-${ROOT}/.tools/bin/kind}
+  CLUSTER_NAME=${CLUSTER_NAME:-flask-service}
+  CONTEXT=kind-${CLUSTER_NAME}
 }
 kc() { "${KUBECTL}" --context "${CONTEXT}" "$@"; }
+
+# kube_router_base: the Debian root under the kube-router image (debootstrap, cached); prints its reference.
+kube_router_base() { "${HERE}/base-image.sh" flask-service-kube-router-base ipset,iptables; }
 
 # kube_router_image REF: build REF, kube-router (hack/install-tools.sh kube-router) on a Debian root with
 # Debian's ipset and iptables (hack/base-image.sh), in the host engine, unless it is there already. One
@@ -80,7 +90,7 @@ kube_router_image() {
   local ref=$1 base ctx
   "${DOCKER}" image inspect "${ref}" >/dev/null 2>&1 && return
   "${HERE}/install-tools.sh" kube-router >&2
-  base=$("${HERE}/base-image.sh" flask-service-kube-router-base ipset,iptables)
+  base=$(kube_router_base)
   ctx=$(mktemp -d)
   # shellcheck disable=SC2064
   trap "rm -rf '${ctx}'" RETURN

@@ -38,7 +38,7 @@ images() {
 # Already up with these versions: nothing to apply (the warm path of `make up`).
 current() {
 	[ "$(kc -n monitoring get prometheus prometheus -o jsonpath='{.spec.version}' 2>/dev/null)" = "$RELEASE" ] &&
-		[ "$(kc -n monitoring get deployment prometheus-operator -o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null)" = \
+		[ "$(running_image monitoring deployment/prometheus-operator)" = \
 			"$REGISTRY/prometheus-operator:$OPERATOR" ] &&
 		kc -n monitoring wait --for condition=Available --timeout 1s prometheus/prometheus >/dev/null 2>&1
 }
@@ -73,7 +73,7 @@ prometheus() {
 # no-op when nothing changed), the manifest's checksum on the pod template so a new config rolls the pod.
 collector() {
 	local start=$SECONDS image=$REGISTRY/otelcol:$OTELCOL_VERSION manifest=$HERE/monitoring/otel-collector.yaml
-	if [ "$(kc -n monitoring get deployment otel-collector -o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null)" != "$image" ]; then
+	if [ "$(running_image monitoring deployment/otel-collector)" != "$image" ]; then
 		"$HERE/install-tools.sh" otelcol >&2
 		push otelcol "$OTELCOL_VERSION"
 	fi

@@ -2,6 +2,8 @@
 # Build the kind node image locally, for machines that cannot pull from a registry.
 #
 #   hack/node-image.sh          build (or reuse) the image; prints its tag on stdout
+#   hack/node-image.sh roots    only make (or reuse) the Debian roots it is built on (debootstrap: the
+#                               network and the disk, no Go binaries needed), e.g. while Go builds
 #
 # `kind build node-image` cannot work offline: it pulls its base image and,
 # inside the build, etcd, CoreDNS, pause, kindnetd and local-path images. This
@@ -53,6 +55,17 @@ die() { log "error: $*"; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, docker)"
 "$DOCKER" info >/dev/null 2>&1 || die "no Docker engine (hack/docker-engine.sh start)"
+
+# Base roots (cached by hack/base-image.sh itself).
+roots() {
+	node_base=$("$HERE/base-image.sh" flask-service-kind-node-base "$NODE_PACKAGES")
+	component_base=$("$HERE/base-image.sh" flask-service-k8s-component-base "$COMPONENT_PACKAGES")
+}
+if [ "${1:-}" = roots ]; then
+	roots
+	kube_router_base >/dev/null
+	exit 0
+fi
 command -v cc >/dev/null || die "a C compiler is needed for the pause binary (apt-get install gcc libc6-dev)"
 BIN=$("$HERE/build-k8s.sh" bin-dir-only)
 for b in "${NODE_BINARIES[@]}" "${IMAGE_BINARY[@]}"; do
@@ -63,9 +76,7 @@ done
 	die "$BIN/kubeadm is not $KUBERNETES_VERSION: run hack/build-k8s.sh"
 
 start=$SECONDS
-# Base roots (cached by hack/base-image.sh itself).
-node_base=$("$HERE/base-image.sh" flask-service-kind-node-base "$NODE_PACKAGES")
-component_base=$("$HERE/base-image.sh" flask-service-k8s-component-base "$COMPONENT_PACKAGES")
+roots
 # The pod network's image, under the name the NetworkPolicy agent pulls too (hack/netpol.sh): in the node
 # already, it is never pulled.
 network_image=$("$HERE/registry.sh" address)/kube-router:$KUBE_ROUTER_VERSION
@@ -83,7 +94,7 @@ pause_ref=$(printf '%s\n' "${required[@]}" | grep '/pause:')
 [ "$pause_ref" = "registry.k8s.io/pause:$PAUSE_IMAGE_TAG" ] ||
 	die "kubeadm wants $pause_ref but hack/versions.env says pause $PAUSE_IMAGE_TAG"
 
-# Content hash of every input: this script, the node files, the versions, the
+# Hash of every input: this script, the node files, the versions, the
 # binaries and the two base images (by image ID: a rebuilt base is a new input).
 # Versions of tools that never enter the node (helm, skaffold, kubeconform, oha)
 # are left out, so bumping one does not rebuild the node image.
@@ -92,7 +103,9 @@ hash=$(
 		cat "${BASH_SOURCE[0]}"
 		grep -vE '^(HELM|SKAFFOLD|KUBECONFORM|OHA)_VERSION=' "$HERE/versions.env"
 		(cd "$NODE_DIR" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
-		(cd "$BIN" && sha256sum "${NODE_BINARIES[@]}" $(printf '%s\n' "${IMAGE_BINARY[@]}" | grep -vx pause | sort))
+		# The binaries by size and modification time, as make judges files: only hack/build-k8s.sh writes
+		# them, and hashing their 670 MB took 3 s of every warm `make up`.
+		(cd "$BIN" && stat -c '%n %s %Y' "${NODE_BINARIES[@]}" $(printf '%s\n' "${IMAGE_BINARY[@]}" | grep -vx pause | sort))
 		echo "$network_image"
 		"$DOCKER" image inspect --format '{{.Id}}' "$node_base" "$component_base" "$network_image"
 	} | sha256sum | cut -c1-12

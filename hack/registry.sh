@@ -18,17 +18,14 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-# shellcheck source=hack/versions.env
-. "$HERE/versions.env"
-DOCKER=${DOCKER:-/usr/bin/docker}
-KIND=${KIND:-$ROOT/.tools/bin/kind}
-KUBECTL=${KUBECTL:-$ROOT/.tools/bin/kubectl}
+# shellcheck source=hack/lib.sh
+. "$HERE/lib.sh"
+cluster_settings
 NAME=flask-service-registry
 PORT=${REGISTRY_PORT:-5001}
 ADDRESS=localhost:$PORT
 IMAGE=flask-service-registry:$REGISTRY_VERSION
-CLUSTER=${CLUSTER_NAME:-flask-service}
+CLUSTER=$CLUSTER_NAME
 
 log() { echo "registry: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -79,7 +76,7 @@ wire() {
 		# containerd reads certs.d on every pull: no restart needed.
 		"$DOCKER" exec -i "$node" sh -c "mkdir -p /etc/containerd/certs.d/$ADDRESS && cat > /etc/containerd/certs.d/$ADDRESS/hosts.toml" <<<"$hosts"
 	done
-	"$KUBECTL" --context "kind-$CLUSTER" apply -f - >/dev/null <<YAML
+	kc apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: ConfigMap
 metadata:

@@ -23,7 +23,9 @@ from .kube import (
     KubeError,
     api_client,
     helm,
+    kept_revision,
     run,
+    wait_namespaces_gone,
     wait_rollout,
     wait_until,
 )
@@ -61,6 +63,7 @@ def release(api):
     assert release_installed(), f"release {RELEASE} is not deployed after skaffold run"
     wait_rollout(client.AppsV1Api(api))
     yield RELEASE
+    wait_namespaces_gone()
     if not os.environ.get("KEEP_CLUSTER"):
         teardown(api)
 
@@ -83,10 +86,8 @@ def discovery(api) -> client.DiscoveryV1Api:
 @pytest.fixture
 def restore_release(release, apps):
     """Tests that upgrade the release get it back at its current revision and rolled out afterwards."""
-    revision = json.loads(helm("status", RELEASE, "-o", "json").stdout)["version"]
-    yield
-    helm("rollback", RELEASE, str(revision), "--wait", "--timeout", "4m", timeout=300)
-    wait_rollout(apps)
+    with kept_revision(apps):
+        yield
 
 
 def leftovers(api) -> list[str]:

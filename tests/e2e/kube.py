@@ -40,6 +40,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TOOLS_BIN = ROOT / ".tools" / "bin"
 
 ROLLOUT_TIMEOUT = 240  # seconds; a cold pod start on a 2-core machine takes well under a minute
+INSTALL_TIMEOUT = 300  # seconds for a helm install, rollback or kubectl apply with --wait of a release
+# helm's own --timeout, inside the process's: past it helm says what it was still waiting for.
+HELM_WAIT = f"{INSTALL_TIMEOUT - 60}s"
 
 
 class KubeError(AssertionError):
@@ -122,6 +125,15 @@ def wait_rollout(apps: client.AppsV1Api, name: str = RELEASE, timeout: float = R
     )
 
 
+@contextlib.contextmanager
+def kept_revision(apps: client.AppsV1Api) -> Iterator[None]:
+    """The block may upgrade the release: afterwards it is rolled back to its revision now, and rolled out."""
+    revision = json.loads(helm("status", RELEASE, "-o", "json").stdout)["version"]
+    yield
+    helm("rollback", RELEASE, str(revision), "--wait", "--timeout", HELM_WAIT, timeout=INSTALL_TIMEOUT)
+    wait_rollout(apps)
+
+
 def release_pods(core: client.CoreV1Api) -> list[client.V1Pod]:
     """The release's service pods that are not terminating."""
     pods = core.list_namespaced_pod(NAMESPACE, label_selector=POD_SELECTOR).items
@@ -129,8 +141,6 @@ def release_pods(core: client.CoreV1Api) -> list[client.V1Pod]:
 
 
 # --- More releases of chart/, each in a namespace of its own -----------------------------------------
-
-INSTALL_TIMEOUT = 300  # seconds for a helm install or kubectl apply with --wait of one more release
 
 
 def helm_in(namespace: str, *args: str):
@@ -140,7 +150,7 @@ def helm_in(namespace: str, *args: str):
 def install_chart(namespace: str, release: str, values: dict[str, str], *args: str) -> None:
     """chart/ as `release` in `namespace` with `values` (--set) and helm's `args`; returns once it is ready."""
     sets = [arg for key, value in values.items() for arg in ("--set", f"{key}={value}")]
-    helm_in(namespace, "install", release, str(ROOT / "chart"), *sets, *args, "--wait", "--timeout", "4m")
+    helm_in(namespace, "install", release, str(ROOT / "chart"), *sets, *args, "--wait", "--timeout", HELM_WAIT)
 
 
 def image_values(apps: client.AppsV1Api) -> dict[str, str]:
@@ -155,13 +165,33 @@ def image_values(apps: client.AppsV1Api) -> dict[str, str]:
 
 @contextlib.contextmanager
 def fresh_namespace(prefix: str) -> Iterator[str]:
-    """A new namespace named prefix-<random> for the block; deleted, with whatever is left in it, afterwards."""
+    """A new namespace named prefix-<random> for the block; deleted, with whatever is left in it, afterwards.
+
+    The deletion goes on while the next tests run (its pods' preStop sleep and graceful stop take about 25 s):
+    `wait_namespaces_gone` waits once, at the session's end, for every namespace deleted here.
+    """
     name = f"{prefix}-{uuid.uuid4().hex[:6]}"
     run("kubectl", "--context", CONTEXT, "create", "namespace", name)
     try:
         yield name
     finally:
-        run("kubectl", "--context", CONTEXT, "delete", "namespace", name, "--wait=true", "--timeout=180s", timeout=240)
+        run("kubectl", "--context", CONTEXT, "delete", "namespace", name, "--wait=false", timeout=60)
+        DELETED_NAMESPACES.append(name)
+
+
+DELETED_NAMESPACES: list[str] = []
+NAMESPACES_GONE_TIMEOUT = 240  # seconds for the last namespace's pods to stop and the namespace to go
+
+
+def wait_namespaces_gone() -> None:
+    """Every namespace fresh_namespace deleted is gone."""
+
+    def pending():
+        existing = set(run("kubectl", "--context", CONTEXT, "get", "namespaces", "-o", "name").stdout.split())
+        left = [name for name in DELETED_NAMESPACES if f"namespace/{name}" in existing]
+        return ", ".join(left) if left else None
+
+    wait_until("the tests' namespaces to be deleted", pending, timeout=NAMESPACES_GONE_TIMEOUT, interval=2)
 
 
 # --- Service -> EndpointSlice -> Pod -> port ------------------------------------------------------

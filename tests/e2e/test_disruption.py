@@ -10,7 +10,6 @@ last pod. None may fail a request, and no counter or histogram series of any pod
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
@@ -21,7 +20,9 @@ from .kube import (
     NAMESPACE,
     POD_SELECTOR,
     RELEASE,
+    Target,
     helm,
+    kept_revision,
     kill_in_pod,
     kubectl,
     pod_get,
@@ -48,12 +49,10 @@ def serving_pods(core) -> set[str]:
 
 @pytest.fixture(scope="module")
 def two_replicas(release, apps):
-    revision = json.loads(helm("status", RELEASE, "-o", "json").stdout)["version"]
-    helm("upgrade", RELEASE, "chart", "--reuse-values", "--set", "replicaCount=2")
-    wait_rollout(apps)
-    yield
-    helm("rollback", RELEASE, str(revision), "--wait", "--timeout", "4m", timeout=300)
-    wait_rollout(apps)
+    with kept_revision(apps):
+        helm("upgrade", RELEASE, "chart", "--reuse-values", "--set", "replicaCount=2")
+        wait_rollout(apps)
+        yield
 
 
 def under_load(api, fault, retry_broken: bool = False):
@@ -121,8 +120,15 @@ def test_pod_deletion_loses_no_request(api, core, apps, two_replicas):
 
 def request_total(core, discovery, pod: str) -> float:
     """The pod's count of answered GETs (probes and scrapes are not counted); 0 before its first one."""
-    target = next(t for t in ready_targets(core, discovery) if t.pod == pod)
-    return counter_samples(pod_get(target, "/metrics").body).get(REQUEST_TOTAL, 0)
+    found: list[Target] = []
+
+    def pending():
+        # The EndpointSlice follows a new pod's readiness a moment after the Deployment counts it ready.
+        found[:] = [t for t in ready_targets(core, discovery) if t.pod == pod]
+        return None if found else f"{pod} is not a ready endpoint yet"
+
+    wait_until(f"{pod} to be a ready endpoint of the Service", pending, timeout=60)
+    return counter_samples(pod_get(found[0], "/metrics").body).get(REQUEST_TOTAL, 0)
 
 
 def test_worker_kill_loses_no_request_and_no_count(api, core, discovery, two_replicas):

@@ -35,13 +35,13 @@ def slo(release, apps):
     """A release with the demo values, its image the main release's (pinned by digest); removed after."""
     with fresh_namespace("slo") as namespace:
         install_chart(namespace, "slo", image_values(apps), "-f", str(DEMO_VALUES))
-        with steady_traffic(namespace):
+        with steady_traffic(namespace, ["/", "/next"]):
             yield namespace
 
 
 @contextlib.contextmanager
-def steady_traffic(namespace: str, limit: float = 600) -> Iterator[None]:
-    """`/` and `/next` in turn, about 4 a second, for as long as the block lasts (`limit` seconds at most).
+def steady_traffic(namespace: str, paths: list[str], limit: float = 600) -> Iterator[None]:
+    """GETs of `paths` in turn, about 4 a second, for as long as the block lasts (`limit` seconds at most).
 
     Prometheus finds a new release's target only after the operator and the config reloader have done their
     part: traffic sent before the first scrape shows in no rate, and every ratio over a quiet window is 0/0.
@@ -52,7 +52,7 @@ def steady_traffic(namespace: str, limit: float = 600) -> Iterator[None]:
         port = free_port()
         with kubectl_port_forward("svc/slo-flask-service", port, namespace=namespace):
             end = time.monotonic() + limit
-            for path in itertools.cycle(["/", "/next"]):
+            for path in itertools.cycle(paths):
                 if stop.wait(0.25) or time.monotonic() > end:
                     return
                 with contextlib.suppress(OSError):  # what Prometheus sees is what the tests judge
@@ -65,18 +65,6 @@ def steady_traffic(namespace: str, limit: float = 600) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(30)
-
-
-def traffic(namespace: str, path: str, seconds: float, until=None) -> int:
-    """GETs to the release's Service through kubectl port-forward for `seconds`, or until `until()`; ~8 a second."""
-    sent, end = 0, time.monotonic() + seconds
-    port = free_port()
-    with kubectl_port_forward("svc/slo-flask-service", port, namespace=namespace):
-        while time.monotonic() < end and not (until and sent % 20 == 0 and until()):
-            get(f"http://127.0.0.1:{port}{path}", timeout=5)
-            sent += 1
-            time.sleep(0.1)
-    return sent
 
 
 def rule_groups(namespace: str) -> list[dict]:
@@ -130,6 +118,6 @@ def test_a_burn_of_errors_fires_the_availability_alert(slo):
 
     assert not firing(), "the alert fired before the burn"
     start = time.monotonic()
-    traffic(slo, "/status/500", seconds=EVALUATION_WAIT, until=firing)
-    wait_until(f"{ALERT} to fire", lambda: None if firing() else "not firing", timeout=30, interval=2)
+    with steady_traffic(slo, ["/status/500"], limit=EVALUATION_WAIT + 30):
+        wait_until(f"{ALERT} to fire", lambda: None if firing() else "not firing", timeout=EVALUATION_WAIT + 30)
     print(f"{ALERT} fired {time.monotonic() - start:.0f} s after the burn began")
