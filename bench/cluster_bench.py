@@ -165,15 +165,16 @@ def push_vs_load(rounds: int, built: set[str], nodes: list[str]) -> dict:
         "nodes": len(nodes),
         "kind_load_runs_s": load,
         "push_pull_runs_s": push,
-        "kind_load_median_s": statistics.median(load),
-        "push_pull_median_s": statistics.median(push),
+        "kind_load_median_s": round(statistics.median(load), 3),
+        "push_pull_median_s": round(statistics.median(push), 3),
         "ratio_push_vs_load": round(statistics.median(push) / statistics.median(load), 3),
     }
 
 
 def tags(process: Process) -> set[str]:
-    """The images skaffold deployed: all built here, since the tree and base are this run's own."""
-    found = (re.search(r"flask-service -> (flask-service:[^\s@]+)", line) for _, line in process.lines)
+    """The images skaffold deployed: all built here, since the tree and base are this run's own. Skaffold
+    names them by the registry it pushes to (localhost:5001/flask-service:...), or bare when it loads them."""
+    found = (re.search(r"flask-service -> ((?:\S+/)?flask-service:[^\s@]+)", line) for _, line in process.lines)
     return {m[1] for m in found if m}
 
 
