@@ -1,36 +1,44 @@
 """Session fixtures of the e2e tier: a reachable kind cluster with the release rolled out.
 
 The release is deployed with `skaffold run` when it is not installed yet (`make up` normally did
-it; SKAFFOLD_PROFILE=offline and friends are honoured by skaffold itself). Unless KEEP_CLUSTER is
-set, the session ends by uninstalling the release and deleting the kind cluster, and fails if
-anything of either is left.
+it; SKAFFOLD_PROFILE=offline and friends are honoured by skaffold itself). The tier runs on the
+developer's own cluster and leaves it as it found it: every test gives back what it changed, the
+release stays installed and the cluster stays up (`make down` deletes it). The session proves it:
+`make up`'s port-forward (hack/port-forward.sh) runs through the whole session and must still serve
+the welcome page at its end, after every rollout, drain and pod deletion the tests made.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import subprocess
+import time
 
 import pytest
 from kubernetes import client
 
+from tests.support.httpclient import free_port, get
+
 from .kube import (
-    CLUSTER,
     CONTEXT,
-    INSTANCE_SELECTOR,
     NAMESPACE,
     RELEASE,
-    KubeError,
+    ROOT,
+    SERVICE,
+    SERVICE_PORT,
     api_client,
     helm,
     kept_revision,
     run,
+    tool_env,
     wait_namespaces_gone,
     wait_rollout,
-    wait_until,
 )
 
 SKAFFOLD_TIMEOUT = 1800  # a cold image build on 2 cores plus the deploy
+# Seconds `make up`'s port-forward may take to serve again at the session's end: it forwards anew one
+# second after its pod went away, and the last test may have just replaced the pods.
+PORT_FORWARD_BACK = 30
 
 
 def release_installed() -> bool:
@@ -52,7 +60,7 @@ def api():
 
 @pytest.fixture(scope="session")
 def release(api):
-    """The installed, rolled-out release; torn down at the end unless KEEP_CLUSTER is set."""
+    """The installed, rolled-out release; it stays installed after the session."""
     if not release_installed():
         run(
             "skaffold", "run",
@@ -64,8 +72,30 @@ def release(api):
     wait_rollout(client.AppsV1Api(api))
     yield RELEASE
     wait_namespaces_gone()
-    if not os.environ.get("KEEP_CLUSTER"):
-        teardown(api)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dev_port_forward(release):
+    """`make up`'s port-forward, running from the first e2e test to the last: it still serves at the end."""
+    port = free_port()
+    cmd = [str(ROOT / "hack" / "port-forward.sh"), CONTEXT, NAMESPACE, f"svc/{SERVICE}", f"{port}:{SERVICE_PORT}"]
+    proc = subprocess.Popen(cmd, env=tool_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield port
+        deadline = time.monotonic() + PORT_FORWARD_BACK
+        while True:
+            try:
+                reply = get(f"http://127.0.0.1:{port}/", timeout=5)
+            except OSError as error:
+                reply = error
+            if getattr(reply, "status", None) == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert getattr(reply, "status", None) == 200, f"make up's port-forward no longer serves: {reply!r}"
+        assert proc.poll() is None, f"hack/port-forward.sh exited {proc.returncode}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
@@ -88,44 +118,3 @@ def restore_release(release, apps):
     """Tests that upgrade the release get it back at its current revision and rolled out afterwards."""
     with kept_revision(apps):
         yield
-
-
-def leftovers(api) -> list[str]:
-    """Objects of the release still in the namespace (helm test pods included)."""
-    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
-    found = []
-    for kind, lister in (
-        ("Deployment", apps.list_namespaced_deployment),
-        ("ReplicaSet", apps.list_namespaced_replica_set),
-        ("Pod", core.list_namespaced_pod),
-        ("Service", core.list_namespaced_service),
-        ("ConfigMap", core.list_namespaced_config_map),
-        ("ServiceAccount", core.list_namespaced_service_account),
-        ("NetworkPolicy", client.NetworkingV1Api(api).list_namespaced_network_policy),
-        ("PodDisruptionBudget", client.PolicyV1Api(api).list_namespaced_pod_disruption_budget),
-    ):
-        found += [f"{kind}/{o.metadata.name}" for o in lister(NAMESPACE, label_selector=INSTANCE_SELECTOR).items]
-    # helm keeps each release revision in a Secret labelled owner=helm,name=<release>.
-    secrets = core.list_namespaced_secret(NAMESPACE, label_selector=f"owner=helm,name={RELEASE}").items
-    found += [f"Secret/{s.metadata.name}" for s in secrets]
-    return found
-
-
-def teardown(api) -> None:
-    helm("uninstall", RELEASE, "--wait", "--timeout", "3m", timeout=240)
-    wait_until(
-        f"release {RELEASE} to leave nothing behind",
-        lambda: ", ".join(left) if (left := leftovers(api)) else None,
-        timeout=120,
-    )
-    run("kind", "delete", "cluster", "--name", CLUSTER, timeout=300)
-    clusters = run("kind", "get", "clusters", timeout=60).stdout.split()
-    if CLUSTER in clusters:
-        raise KubeError(f"kind still lists cluster {CLUSTER}")
-    docker = os.environ.get("DOCKER", "docker")
-    nodes = run(docker, "ps", "-aq", "--filter", f"label=io.x-k8s.kind.cluster={CLUSTER}", timeout=60).stdout.split()
-    if nodes:
-        raise KubeError(f"node containers of {CLUSTER} still exist: {nodes}")
-    contexts = run("kubectl", "config", "get-contexts", "-o", "name", timeout=60).stdout.split()
-    if CONTEXT in contexts:
-        raise KubeError(f"kubeconfig still has context {CONTEXT}")

@@ -153,9 +153,14 @@ def install_chart(namespace: str, release: str, values: dict[str, str], *args: s
     helm_in(namespace, "install", release, str(ROOT / "chart"), *sets, *args, "--wait", "--timeout", HELM_WAIT)
 
 
+def release_image(apps: client.AppsV1Api) -> str:
+    """The image reference the main release runs (pushed by skaffold to the local registry)."""
+    return apps.read_namespaced_deployment(RELEASE, NAMESPACE).spec.template.spec.containers[0].image
+
+
 def image_values(apps: client.AppsV1Api) -> dict[str, str]:
-    """The image the main release runs (pushed by skaffold to the local registry), as chart values."""
-    ref = apps.read_namespaced_deployment(RELEASE, NAMESPACE).spec.template.spec.containers[0].image
+    """The image the main release runs, as chart values."""
+    ref = release_image(apps)
     name, _, digest = ref.partition("@")
     repository, tag = name, ""
     if ":" in name.rsplit("/", 1)[-1]:

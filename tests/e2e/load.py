@@ -1,16 +1,11 @@
-"""Bounded load and a metrics watch for the disruption tests, both through the API server.
+"""Bounded load where clients are, and a metrics watch, for the disruption tests.
 
-Load behaves like a Service-aware load balancer: before every request it reads the Service's ready
-endpoints (as kube-proxy would) and opens a new port-forward to one of them. A pod that starts
-terminating leaves the ready endpoints first, and the chart's preStop sleep keeps it serving while
-that news travels, so a correct chart and server give zero failed requests. With `retry_broken`, a
-request whose connection broke before a whole response arrived is sent once more, to a freshly chosen
-pod, as proxies do for idempotent requests (a killed process takes its in-flight requests with it);
-those retries are counted apart.
+ClientLoad runs tests/e2e/loadclient.py (no retries; fresh or kept-alive connections) in a client pod in
+the cluster or on the host, until stopped; its PathResult says what that client got, second by second.
 
-CounterWatch scrapes /metrics of every ready pod once a second and records every sample of every
-counter and histogram, so a test can check that no series ever went down within a pod's life, and that
-no scrape was answered with an error.
+CounterWatch scrapes /metrics of every ready pod once a second (through the API server's port-forward:
+an observer, not a client) and records every sample of every counter and histogram, so a test can check
+that no series ever went down within a pod's life, that no scrape failed, and what each pod served.
 
 Both are bounded twice: in requests or scrapes, and at MAX_SECONDS overall, whatever the test does.
 """
@@ -18,37 +13,36 @@ Both are bounded twice: in requests or scrapes, and at MAX_SECONDS overall, what
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
+import sys
 import threading
 import time
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 
 from kubernetes import client
 from prometheus_client.parser import text_string_to_metric_families
 
-from .kube import NAMESPACE, SERVICE, BrokenConnectionError, KubeError, Target, pod_get, ready_targets
+from .kube import (
+    CONTEXT,
+    NAMESPACE,
+    ROOT,
+    SERVICE,
+    KubeError,
+    pod_get,
+    ready_targets,
+    tool_env,
+)
 
-MAX_REQUESTS = 3000
 MAX_SECONDS = 300
-WORKERS = 2
 SCRAPE_INTERVAL = 1.0
 MONOTONIC_SUFFIXES = ("_total", "_count", "_bucket", "_sum")  # durations are never negative, so _sum too
+REQUEST_TOTAL = ("flask_http_request_total", ("method", "GET"), ("status", "200"))  # answered GETs (not probes)
 
 
 class BadStatusError(KubeError):
     pass
-
-
-@dataclass
-class LoadResult:
-    ok: int = 0
-    failures: list[str] = field(default_factory=list)
-    retried: list[str] = field(default_factory=list)
-    pods: Counter = field(default_factory=Counter)
-
-    def report(self) -> str:
-        total = self.ok + len(self.failures)
-        return f"{len(self.failures)} failed of {total}: {self.failures[:5]}; retried {len(self.retried)}"
 
 
 class _Bounded:
@@ -85,63 +79,6 @@ class _Bounded:
         raise NotImplementedError
 
 
-class Load(_Bounded):
-    threads = WORKERS
-
-    def __init__(
-        self,
-        api: client.ApiClient,
-        retry_broken: bool = False,
-        namespace: str = NAMESPACE,
-        service: str = SERVICE,
-        pause: float = 0.0,
-    ):
-        """Load on `service` in `namespace`; each worker waits `pause` seconds before each request (0: none)."""
-        super().__init__(api)
-        self.retry_broken = retry_broken
-        self.namespace, self.service, self.pause = namespace, service, pause
-        self.result = LoadResult()
-        self._rr = itertools.count()
-
-    def stop(self) -> LoadResult:
-        self._halt()
-        return self.result
-
-    def _target(self) -> Target:
-        targets = ready_targets(self.core, self.discovery, service=self.service, namespace=self.namespace)
-        if not targets:
-            raise KubeError("the Service has no ready endpoint")
-        return targets[next(self._rr) % len(targets)]
-
-    def _get(self) -> Target:
-        target = self._target()
-        reply = pod_get(target, "/", namespace=self.namespace)
-        if reply.status != 200:
-            raise BadStatusError(f"status {reply.status} from {target.pod}")
-        return target
-
-    def _work(self) -> None:
-        for _ in range(MAX_REQUESTS):
-            if not self._running() or (self.pause and self._stop.wait(self.pause)):
-                return
-            try:
-                try:
-                    target = self._get()
-                except BrokenConnectionError as error:
-                    if not self.retry_broken:
-                        raise
-                    with self._lock:
-                        self.result.retried.append(f"{time.strftime('%X')} {error!r}"[:500])
-                    target = self._get()
-            except Exception as error:  # every kind of failure is a failed request, recorded with its cause
-                with self._lock:
-                    self.result.failures.append(f"{time.strftime('%X')} {error!r}"[:500])
-                continue
-            with self._lock:
-                self.result.ok += 1
-                self.result.pods[target.pod] += 1
-
-
 def counter_samples(metrics_text: str) -> dict[tuple, float]:
     """Every sample of every counter and histogram, keyed by name and labels."""
     samples = {}
@@ -155,8 +92,9 @@ def counter_samples(metrics_text: str) -> dict[tuple, float]:
 
 
 class CounterWatch(_Bounded):
-    def __init__(self, api: client.ApiClient):
+    def __init__(self, api: client.ApiClient, namespace: str = NAMESPACE, service: str = SERVICE):
         super().__init__(api)
+        self.namespace, self.service = namespace, service
         self.scrapes: dict[str, list[dict[tuple, float]]] = defaultdict(list)  # per pod, in order
         self.failures: list[str] = []  # scrapes a pod answered with an error, or that could not be read
 
@@ -168,8 +106,8 @@ class CounterWatch(_Bounded):
             if not self._running():
                 return
             try:
-                for target in ready_targets(self.core, self.discovery):
-                    reply = pod_get(target, "/metrics")
+                for target in ready_targets(self.core, self.discovery, service=self.service, namespace=self.namespace):
+                    reply = pod_get(target, "/metrics", namespace=self.namespace)
                     if reply.status != 200:
                         raise BadStatusError(f"/metrics of {target.pod}: status {reply.status}: {reply.body[:300]}")
                     samples = counter_samples(reply.body)
@@ -183,6 +121,22 @@ class CounterWatch(_Bounded):
                 self.failures.append(f"{time.strftime('%X')} {error!r}"[:500])
             self._stop.wait(SCRAPE_INTERVAL)
 
+    def served(self) -> dict[str, float]:
+        """Per pod: the GETs it answered between its first and its last scrape."""
+        return {
+            pod: scrapes[-1].get(REQUEST_TOTAL, 0) - scrapes[0].get(REQUEST_TOTAL, 0)
+            for pod, scrapes in self.scrapes.items()
+            if scrapes
+        }
+
+    def check(self, min_scrapes: int) -> None:
+        """No scrape failed, at least two pods were scraped, each at least `min_scrapes` times, and no series
+        of any pod went down."""
+        counts = {pod: len(scrapes) for pod, scrapes in self.scrapes.items()}
+        assert not self.failures, self.failures[:5]
+        assert len(counts) >= 2 and min(counts.values()) >= min_scrapes, f"too few scrapes per pod: {counts}"
+        assert not self.decreases(), self.decreases()[:10]
+
     def decreases(self) -> list[str]:
         """Series that went down between two scrapes of the same pod (Prometheus would see a reset)."""
         found = []
@@ -194,3 +148,90 @@ class CounterWatch(_Bounded):
                     elif key not in after:
                         found.append(f"{pod} {key}: {value} -> gone")
         return found
+
+
+# --- Load where clients are: tests/e2e/loadclient.py in a client pod, or on the host ----------------------
+
+LOADCLIENT = ROOT / "tests" / "e2e" / "loadclient.py"
+CLIENT_PYTHON = "/opt/venv/bin/python"  # the release image's Python, which the client pods run
+CLIENT_SECONDS = MAX_SECONDS
+
+
+@dataclass
+class PathResult:
+    """What one load path (a place, a target and a connection mode) got; see loadclient.py."""
+
+    name: str
+    ok: int
+    failed: int
+    failures: list[dict]  # the first ones, with their causes
+    per_second: dict[int, int]
+    idle_closed: int
+    close_asked: int
+    connections: int
+
+    def served_between(self, start: float, end: float) -> int:
+        """Requests answered in the whole seconds from `start` to `end` (wall clock)."""
+        return sum(n for second, n in self.per_second.items() if int(start) <= second <= int(end))
+
+    def report(self) -> str:
+        return (
+            f"{self.name}: {self.ok} ok, {self.failed} failed {self.failures[:5]}, "
+            f"{self.connections} connections, {self.idle_closed} idle ones closed by the server, "
+            f"{self.close_asked} responses asking to close"
+        )
+
+
+class ClientLoad:
+    """loadclient.py running as a process until stop() closes its standard input.
+
+    `where`: a pod name (it runs there, through `kubectl exec`, so its requests start inside the cluster), or
+    None for the host."""
+
+    def __init__(
+        self,
+        name: str,
+        where: str | None,
+        host: str,
+        port: int,
+        mode: str,
+        host_header: str = "",
+        namespace: str = NAMESPACE,
+        pause: float | None = None,
+    ):
+        self.name = name
+        args = ["--host", host, "--port", str(port), "--mode", mode, "--until-eof", "--seconds", str(CLIENT_SECONDS)]
+        if host_header:
+            args += ["--host-header", host_header]
+        if pause is not None:
+            args += ["--pause", str(pause)]
+        if where is None:
+            cmd = [sys.executable, str(LOADCLIENT), *args]
+        else:
+            source = LOADCLIENT.read_text()
+            cmd = ["kubectl", "--context", CONTEXT, "-n", namespace, "exec", "-i", where, "--"]
+            cmd += [CLIENT_PYTHON, "-c", source, *args]
+        self.proc = subprocess.Popen(
+            cmd, env=tool_env(), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+
+    def stop(self) -> PathResult:
+        try:
+            out, err = self.proc.communicate(input="", timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate(timeout=10)
+        if self.proc.returncode != 0:
+            raise KubeError(f"load path {self.name} exited {self.proc.returncode}: {err[-2000:]}")
+        data = json.loads(out)
+        return PathResult(
+            name=self.name,
+            ok=data["ok"],
+            failed=data["failed"],
+            failures=data["failures"],
+            per_second={int(k): v for k, v in data["per_second"].items()},
+            idle_closed=data["idle_closed"],
+            close_asked=data["close_asked"],
+            connections=data["connections"],
+        )

@@ -37,8 +37,16 @@ print(json.dumps(out))
 """
 
 
-def client_pod(name: str, namespace: str, image: str, node: str | None = None) -> dict:
-    """A pod that idles until probed, on `node` if given; fit for the restricted Pod Security profile."""
+IDLE = ["/opt/venv/bin/python", "-c", "import time; time.sleep(1800)"]
+# A plain HTTP server on the service's port, answering 200 for / (a listing of an empty directory).
+SERVER = ["/opt/venv/bin/python", "-m", "http.server", "5000", "--directory", "/tmp"]
+
+
+def client_pod(
+    name: str, namespace: str, image: str, node: str | None = None, command: list[str] | None = None
+) -> dict:
+    """A pod that idles until probed (or runs `command`), on `node` if given; fit for the restricted Pod
+    Security profile."""
     spec = {
         "restartPolicy": "Never",
         "terminationGracePeriodSeconds": 0,
@@ -48,15 +56,17 @@ def client_pod(name: str, namespace: str, image: str, node: str | None = None) -
             {
                 "name": "probe",
                 "image": image,
-                "command": ["/opt/venv/bin/python", "-c", "import time; time.sleep(600)"],
+                "command": command or IDLE,
                 "securityContext": {
                     "allowPrivilegeEscalation": False,
                     "readOnlyRootFilesystem": True,
                     "capabilities": {"drop": ["ALL"]},
                 },
                 "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
+                "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
             }
         ],
+        "volumes": [{"name": "tmp", "emptyDir": {}}],
     }
     if node:
         spec["nodeSelector"] = {"kubernetes.io/hostname": node}

@@ -2,11 +2,11 @@
 scales: a release in a namespace of its own with autoscaling on (1 to 3 replicas, a 50 % CPU target of the
 pod's 100m request) and a short scale-down stabilization window in autoscaling.behavior. Its HPA shows a
 current CPU utilisation; load through `kubectl port-forward` raises the replicas above 1; once the load
-stops, light traffic to the ready endpoints (through the API server's port-forward, each request to a pod
-chosen afresh) goes on while the replicas come back to 1 and the removed pods stop, and not one of those
-requests fails.
+stops, light traffic from a client pod in the release's namespace to the Service (a new connection per
+request, and kept-alive connections) goes on while the replicas come back to 1 and the removed pods stop:
+not one of those requests fails, and the pods scaled away served some of it.
 
-Bounded: the load at LOAD_REQUESTS requests and LOAD_SECONDS, the light traffic by tests/e2e/load.py's
+Bounded: the load at LOAD_REQUESTS requests and LOAD_SECONDS, the light traffic by tests/e2e/loadclient.py's
 bounds, every wait by its own limit.
 """
 
@@ -24,8 +24,19 @@ from kubernetes import client
 from tests.support.httpclient import free_port, get
 from tests.support.versions import pins
 
-from .kube import CONTEXT, fresh_namespace, image_values, install_chart, kubectl_port_forward, run, wait_until
-from .load import Load
+from .kube import (
+    CONTEXT,
+    SERVICE_PORT,
+    fresh_namespace,
+    image_values,
+    install_chart,
+    kubectl_port_forward,
+    release_image,
+    run,
+    wait_until,
+)
+from .load import ClientLoad, CounterWatch
+from .probe import client_pod, wait_running
 
 RELEASE = "scaled"
 SERVICE = f"{RELEASE}-flask-service"
@@ -47,7 +58,7 @@ READY_WAIT = 120  # seconds for the added pods to be ready while the load goes o
 LOAD_THREADS = 2  # concurrent clients: on 2 cores shared with the whole cluster, a moderate load
 LOAD_REQUESTS = 40_000  # at most, over all threads
 LOAD_SECONDS = SCALE_UP_WITHIN + READY_WAIT  # at most
-LIGHT_PAUSE = 1.0  # seconds between requests of each light-traffic worker (two workers: about 2 a second)
+LIGHT_PAUSE = 0.5  # seconds between requests of each light-traffic path (two paths: about 4 a second)
 METRICS_SERVER = "app.kubernetes.io/name=metrics-server"
 
 
@@ -72,6 +83,14 @@ def scaled(release, apps, metrics_server) -> str:
     with fresh_namespace("hpa") as namespace:
         install_chart(namespace, RELEASE, values, "--set-json", f"autoscaling.behavior={json.dumps(BEHAVIOR)}")
         yield namespace
+
+
+@pytest.fixture(scope="module")
+def light_client(scaled, core, apps) -> str:
+    """A client pod beside the scaled release (its NetworkPolicy admits pods of its own namespace)."""
+    core.create_namespaced_pod(scaled, client_pod("light-client", scaled, release_image(apps)))
+    wait_running(core, [(scaled, "light-client")])
+    return "light-client"
 
 
 def hpa(api, namespace: str) -> client.V2HorizontalPodAutoscaler:
@@ -142,7 +161,7 @@ def test_metrics_server_is_the_pinned_build(metrics_server):
     assert out.stdout.strip() == pins()["METRICS_SERVER_VERSION"], out.stdout + out.stderr
 
 
-def test_the_hpa_scales_up_under_load_and_back_down_without_a_failed_request(api, apps, core, scaled):
+def test_the_hpa_scales_up_under_load_and_back_down_without_a_failed_request(api, apps, core, scaled, light_client):
     namespace = scaled
     # metrics-server feeds the HPA: it shows a current CPU utilisation of the idle pod.
     wait_until(
@@ -181,7 +200,14 @@ def test_the_hpa_scales_up_under_load_and_back_down_without_a_failed_request(api
     )
     assert set(counts) == {"200"}, counts
 
-    with Load(api, namespace=namespace, service=SERVICE, pause=LIGHT_PAUSE) as light:
+    address = f"{SERVICE}.{namespace}.svc.cluster.local"
+    with CounterWatch(api, namespace=namespace, service=SERVICE) as watch:
+        light = [
+            ClientLoad(
+                f"clusterip/{mode}", light_client, address, SERVICE_PORT, mode, namespace=namespace, pause=LIGHT_PAUSE
+            )
+            for mode in ("fresh", "keepalive")
+        ]
         start = time.monotonic()
         wait_until(
             f"the HPA to scale back to {MIN_REPLICAS} replica",
@@ -198,12 +224,18 @@ def test_the_hpa_scales_up_under_load_and_back_down_without_a_failed_request(api
             timeout=SCALE_DOWN_WITHIN,
         )
         gone = time.monotonic() - start
-        result = light.stop()
+        time.sleep(2)
+        results = [path.stop() for path in light]
+        watch.stop()
     print(
         f"autoscaling: back to {MIN_REPLICAS} replica {scale_down:.0f} s after the load ended "
         f"(stabilization window {SCALE_DOWN_WINDOW} s), the removed pods gone after {gone:.0f} s; "
-        f"light traffic meanwhile: {result.report()}, by pod {dict(result.pods)}"
+        f"light traffic meanwhile: {[r.report() for r in results]}"
     )
-    assert not result.failures, result.report()
-    assert result.ok >= scale_down / 2, f"too little light traffic to judge: {result.report()}"
-    assert len(result.pods) > 1, f"the light traffic never reached a pod that was scaled away: {dict(result.pods)}"
+    for result in results:
+        assert not result.failed, result.report()
+        assert result.ok >= scale_down, f"too little light traffic to judge: {result.report()}"
+    left = set(pods(core, namespace))
+    scaled_away = {pod: count for pod, count in watch.served().items() if pod not in left}
+    assert scaled_away and all(scaled_away.values()), f"no pod scaled away served the light traffic: {scaled_away}"
+    watch.check(min_scrapes=3)

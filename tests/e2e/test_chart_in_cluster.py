@@ -1,11 +1,13 @@
-"""The chart against the live API server: schema validation of every rendered manifest, and `helm test`."""
+"""The chart against the live API server: schema validation of every rendered manifest, `helm test`, and an
+uninstall that leaves nothing behind."""
 
 from __future__ import annotations
 
 import pytest
 import yaml
+from kubernetes import client
 
-from .kube import RELEASE, ROOT, helm, kubectl
+from .kube import RELEASE, ROOT, fresh_namespace, helm, helm_in, image_values, install_chart, kubectl, wait_until
 
 VALUES_SETS = [None, *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "chart" / "ci").glob("*.yaml"))]
 # Custom resources a bare kind cluster does not serve; the chart renders them only on request.
@@ -46,3 +48,36 @@ def test_helm_test_passes(release):
         logs = kubectl("logs", f"{RELEASE}-test-pages", check=False)
         pytest.fail(f"helm test failed:\n{proc.stdout}\n{proc.stderr}\n--- test pod logs\n{logs.stdout}{logs.stderr}")
     assert "Phase: Succeeded" in " ".join(proc.stdout.split()), proc.stdout
+
+
+def leftovers(api, namespace: str, release: str) -> list[str]:
+    """Objects of the release still in the namespace (helm test pods included), and helm's own records."""
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    selector = f"app.kubernetes.io/instance={release}"
+    found = []
+    for kind, lister in (
+        ("Deployment", apps.list_namespaced_deployment),
+        ("ReplicaSet", apps.list_namespaced_replica_set),
+        ("Pod", core.list_namespaced_pod),
+        ("Service", core.list_namespaced_service),
+        ("ConfigMap", core.list_namespaced_config_map),
+        ("ServiceAccount", core.list_namespaced_service_account),
+        ("NetworkPolicy", client.NetworkingV1Api(api).list_namespaced_network_policy),
+        ("PodDisruptionBudget", client.PolicyV1Api(api).list_namespaced_pod_disruption_budget),
+    ):
+        found += [f"{kind}/{o.metadata.name}" for o in lister(namespace, label_selector=selector).items]
+    # helm keeps each release revision in a Secret labelled owner=helm,name=<release>.
+    secrets = core.list_namespaced_secret(namespace, label_selector=f"owner=helm,name={release}").items
+    return found + [f"Secret/{s.metadata.name}" for s in secrets]
+
+
+def test_uninstall_leaves_nothing_behind(api, apps, release):
+    with fresh_namespace("uninstall") as namespace:
+        install_chart(namespace, "gone", image_values(apps))
+        assert leftovers(api, namespace, "gone"), "the release installed nothing to look for"
+        helm_in(namespace, "uninstall", "gone", "--wait", "--timeout", "3m")
+        wait_until(
+            "the uninstalled release to leave nothing behind",
+            lambda: ", ".join(left) if (left := leftovers(api, namespace, "gone")) else None,
+            timeout=120,
+        )

@@ -5,6 +5,8 @@ release's namespace, and `monitoring` (Prometheus's, admitted for the scrape). E
 connections to the Service's ClusterIP and to a pod's IP, port 5000, and reports a status or why it got
 none. The agent admits a new pod only after its next sync (a few seconds): the allowed
 clients retry until they get a 200, and the denied one is judged only after that same wait.
+The positive control: the denied client does reach a server in the release's namespace that no policy
+selects (a plain HTTP server pod), so its refusal is the policy's, not a broken network's.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pytest
 from tests.support.versions import pins
 
 from .kube import NAMESPACE, RELEASE, SERVICE, kubectl_in, release_pods, wait_until
-from .probe import client_pod, probe, wait_running
+from .probe import SERVER, client_pod, probe, wait_running
 
 MONITORING = "monitoring"
 ADMIT_WAIT = 30  # seconds for the agent to sync after a client pod starts (about 4 s seen)
@@ -59,19 +61,28 @@ def clients(release, apps, core, agent):
         case: (namespace, name)
         for case, namespace in (("other", other), ("release", NAMESPACE), ("monitoring", MONITORING))
     }
+    started["control"] = (NAMESPACE, f"netpol-control-{name[-6:]}")
     try:
-        for namespace, _ in started.values():
-            core.create_namespaced_pod(namespace, client_pod(name, namespace, image))
+        for case, (namespace, pod) in started.items():
+            command = SERVER if case == "control" else None
+            core.create_namespaced_pod(namespace, client_pod(pod, namespace, image, command=command))
         wait_running(core, list(started.values()))
         yield started
     finally:
-        for namespace, _ in started.values():
+        for namespace, name in started.values():
             kubectl_in(namespace, "delete", "pod", name, "--ignore-not-found", "--wait=false", check=False)
         kubectl_in(other, "delete", "namespace", other, "--wait=true", "--timeout=180s", timeout=240)
 
 
 @pytest.fixture(scope="module")
-def outcomes(clients, addresses) -> dict[str, dict[str, str]]:
+def control(clients, core) -> str:
+    """The IP of the control server, a pod no policy selects."""
+    namespace, pod = clients["control"]
+    return core.read_namespaced_pod(pod, namespace).status.pod_ip
+
+
+@pytest.fixture(scope="module")
+def outcomes(clients, addresses, control) -> dict[str, dict[str, str]]:
     """What each client got, once the admitted clients are seen admitted (the agent has synced)."""
     seen: dict[str, dict[str, str]] = {}
     start = time.monotonic()
@@ -84,7 +95,7 @@ def outcomes(clients, addresses) -> dict[str, dict[str, str]]:
 
     wait_until("the agent to admit the release's and monitoring's clients", pending, timeout=ADMIT_WAIT)
     print(f"netpol: admitted after {time.monotonic() - start:.1f} s")
-    seen["other"] = probe(*clients["other"], addresses)
+    seen["other"] = probe(*clients["other"], [*addresses, control])
     print(f"netpol: outcomes {seen}")
     return seen
 
@@ -94,8 +105,10 @@ def test_admitted_namespaces_get_the_page(outcomes, addresses, case):
     assert outcomes[case] == dict.fromkeys(addresses, "200")
 
 
-def test_a_namespace_the_policy_does_not_admit_cannot_connect(outcomes, addresses):
+def test_a_namespace_the_policy_does_not_admit_cannot_connect(outcomes, addresses, control):
+    # The same client reaches a server of the release's namespace that no policy selects: its network works.
+    got = outcomes["other"]
+    assert got[control] == "200", f"the positive control failed, so the refusals prove nothing: {got}"
     # kube-router rejects (refused at once); a dropping agent would show a timeout instead.
-    denied = outcomes["other"]
-    assert set(denied) == set(addresses)
+    denied = {address: got[address] for address in addresses}
     assert set(denied.values()) <= {"refused", "timeout"}, denied
