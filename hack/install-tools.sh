@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the pinned developer tools into the project-local .tools/bin:
-# helm, kind, skaffold, kubeconform, actionlint and the Distribution registry
+# helm, kind, skaffold, kubeconform, actionlint, helm-docs and the Distribution registry
 # (built from Go module sources with `go install`/`go build`, never downloaded
 # as release binaries) and kubectl
 # (copied from hack/build-k8s.sh's output so it matches the cluster version).
@@ -20,7 +20,7 @@
 #                                         add-ons (Prometheus, its operator, the
 #                                         OpenTelemetry Collector, traefik) and oha
 #        hack/install-tools.sh NAME...    only these (helm kind skaffold kubeconform promtool
-#                                         kubectl actionlint registry prometheus
+#                                         kubectl actionlint helm-docs registry prometheus
 #                                         prometheus-operator otelcol traefik kube-router
 #                                         metrics-server oha)
 set -euo pipefail
@@ -48,19 +48,41 @@ summary=()
 # shellcheck source=hack/lib.sh
 . "${here}/lib.sh"
 
-# Every binary built here is also kept in the machine's cache, under its name, its version and a hash of
-# how it is built (this script, lib.sh, versions.env, the collector's manifest): a new clone of the tree
-# copies it instead of linking it again from the Go build cache (about 90 s for all of them).
+# Every binary built here is also kept in the machine's cache, under its name, its version and the hash of
+# its recipe: a new clone of the tree copies it instead of linking it again from the Go build cache (about
+# 90 s for all of them).
 cache="${XDG_CACHE_HOME:-${HOME}/.cache}/flask-service/tools"
-recipe="$(cat "${here}/install-tools.sh" "${here}/lib.sh" "${here}/versions.env" "${here}/monitoring/otelcol-builder.yaml" |
-  sha256sum | cut -c1-12)"
+
+# recipe_of BUILD-FUNCTION: the hash of what builds one tool: the text of its build function (and of the
+# build_ functions it calls), the values of the variables they name, and the Go flags. Editing another
+# tool's recipe, or any other line of the hack/ scripts, keeps this tool's copy.
+recipe_of() {
+  local text fn var
+  text="$(declare -f "$1")"
+  for fn in $(grep -o 'build_[a-z_]*' <<<"${text}" | sort -u); do
+    [[ "${fn}" == "$1" ]] || text+=$'\n'"$(declare -f "${fn}" 2>/dev/null)"
+  done
+  {
+    echo "${text}"
+    for var in $(grep -o '\${[A-Z][A-Z0-9_]*' <<<"${text}" | cut -c3- | sort -u); do echo "${var}=${!var-}"; done
+    echo "GOFLAGS=${GOFLAGS} CGO_ENABLED=${CGO_ENABLED}"
+    [[ "$1" != build_otelcol ]] || cat "${here}/monitoring/otelcol-builder.yaml"
+  } | sha256sum | cut -c1-12
+}
+
+# keep NAME KEPT: a copy of .tools/bin/NAME in the machine's cache, as KEPT.
+keep() {
+  mkdir -p "${cache}"
+  install -m 0755 "${bin}/$1" "$2.tmp" && mv -f "$2.tmp" "$2"
+}
 
 # ensure NAME VERSION "CHECK ARGS" BUILD-FUNCTION
 ensure() {
   local name="$1" version="$2" check="$3" build="$4" start kept
-  kept="${cache}/${name}-${version}-${recipe}"
+  kept="${cache}/${name}-${version}-$(recipe_of "${build}")"
   # shellcheck disable=SC2086  # CHECK ARGS is a word list on purpose
   if has_version "${bin}/${name}" "${version}" ${check}; then
+    [[ -e "${kept}" ]] || keep "${name}" "${kept}"
     summary+=("${name} ${version} (cached)")
     return
   fi
@@ -76,8 +98,7 @@ ensure() {
   # shellcheck disable=SC2086
   has_version "${bin}/${name}" "${version}" ${check} ||
     { log "${name}: built binary does not report ${version}"; "${bin}/${name}" ${check} >&2 || true; exit 1; }
-  mkdir -p "${cache}"
-  install -m 0755 "${bin}/${name}" "${kept}.tmp" && mv -f "${kept}.tmp" "${kept}"
+  keep "${name}" "${kept}"
   summary+=("${name} ${version} (built in $(($(date +%s) - start)) s)")
 }
 
@@ -109,6 +130,14 @@ build_actionlint() {
   need go
   # actionlint reads its version from the module's build info.
   go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
+}
+
+build_helm_docs() {
+  need go
+  # helm-docs prints main.version for --version and in the README footer; upstream's release stamps it
+  # without the leading v.
+  go install -ldflags "-s -w -X main.version=${HELM_DOCS_VERSION#v}" \
+    "github.com/norwoodj/helm-docs/cmd/helm-docs@${HELM_DOCS_VERSION}"
 }
 
 build_registry() {
@@ -313,7 +342,7 @@ install_kubectl() {
 }
 
 tools=("$@")
-[[ ${#tools[@]} -gt 0 ]] || tools=(helm kind kubeconform skaffold kubectl actionlint registry)
+[[ ${#tools[@]} -gt 0 ]] || tools=(helm kind kubeconform skaffold kubectl actionlint helm-docs registry)
 for t in "${tools[@]}"; do
   case "${t}" in
     helm) ensure helm "${HELM_VERSION}" "version --short" build_helm ;;
@@ -323,6 +352,7 @@ for t in "${tools[@]}"; do
     skaffold) ensure skaffold "${SKAFFOLD_VERSION}" "version" build_skaffold ;;
     kubectl) ensure kubectl "${KUBERNETES_VERSION}" "version --client" install_kubectl ;;
     actionlint) ensure actionlint "${ACTIONLINT_VERSION}" "-version" build_actionlint ;;
+    helm-docs) ensure helm-docs "${HELM_DOCS_VERSION#v}" "--version" build_helm_docs ;;
     registry) ensure registry "${REGISTRY_VERSION}" "--version" build_registry ;;
     prometheus) ensure prometheus "$(prometheus_release)" "--version" build_prometheus ;;
     prometheus-operator) ensure prometheus-operator "${PROMETHEUS_OPERATOR_VERSION#v}" "--version" build_prometheus_operator ;;
