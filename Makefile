@@ -231,6 +231,10 @@ bench-cluster: cluster-prereqs $(VENV)/.bench-installed ## make up cold/warm, sk
 bench-idle: cluster $(VENV)/.bench-installed ## What the cluster costs at idle (CPU, memory per node and namespace), figures to bench/results/platform-idle.json
 	$(PY) -m bench.platform_idle
 
+.PHONY: bench-node-loss
+bench-node-loss: cluster ## A node killed under load: requests lost and seconds to recover per path, to bench/results/node-loss.json
+	NODE_LOSS_REPORT=bench/results/node-loss.json $(PY) -m pytest -q -s "tests/e2e/test_disruption.py::test_a_node_that_dies_costs_a_bounded_outage"
+
 .PHONY: bench-soak
 bench-soak: cluster ## The e2e soak (SOAK_SECONDS, SOAK_RPS) on the project cluster, figures to bench/results/soak.json
-	SOAK_REPORT=bench/results/soak.json KEEP_CLUSTER=1 $(PY) -m pytest -q -s tests/e2e/test_soak.py
+	SOAK_REPORT=bench/results/soak.json $(PY) -m pytest -q -s tests/e2e/test_soak.py
