@@ -30,7 +30,7 @@ root="$(cd "${here}/.." && pwd)"
 # shellcheck source=hack/versions.env
 . "${here}/versions.env"
 
-bin="${root}/.tools/bin"
+bin="${TOOLS_BIN:-${root}/.tools/bin}"
 mkdir -p "${bin}"
 need() { command -v "$1" >/dev/null || { echo "install-tools: $1 is required (see README: installing the tools)" >&2; exit 1; }; }
 
@@ -82,10 +82,22 @@ ensure() {
   kept="${cache}/${name}-${version}-$(recipe_of "${build}")"
   # shellcheck disable=SC2086  # CHECK ARGS is a word list on purpose
   if has_version "${bin}/${name}" "${version}" ${check}; then
-    [[ -e "${kept}" ]] || keep "${name}" "${kept}"
+    [[ -L "${bin}/${name}" || -e "${kept}" ]] || keep "${name}" "${kept}"
     summary+=("${name} ${version} (cached)")
     return
   fi
+  # A developer's own copy at the pinned version (kubectl, helm, kind, skaffold are on most of their PATHs):
+  # used as it is, never built again.
+  local dir
+  while read -r -d: dir; do
+    [[ -n "${dir}" && "$(readlink -f "${dir}")" != "$(readlink -f "${bin}")" ]] || continue
+    # shellcheck disable=SC2086
+    if has_version "${dir}/${name}" "${version}" ${check}; then
+      ln -sfn "${dir}/${name}" "${bin}/${name}"
+      summary+=("${name} ${version} (on PATH: ${dir}/${name})")
+      return
+    fi
+  done <<<"${PATH}:"
   # shellcheck disable=SC2086
   if has_version "${kept}" "${version}" ${check}; then
     install -m 0755 "${kept}" "${bin}/${name}"
