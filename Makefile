@@ -147,7 +147,7 @@ image: engine ## Build flask-service:<version> (AIRGAP=1: FROM the local base; E
 .PHONY: publish
 publish: registry tools ## Publish image (version tag), SBOM and chart to REGISTRY; a published version never changes
 	$(MAKE) --no-print-directory image IMAGE=$(REGISTRY)/flask-service
-	$(PY) hack/publish.py publish $(REGISTRY)/flask-service:$(VERSION) $(PUBLISH_ARGS)
+	$(PY) -m hack.release.publish publish $(REGISTRY)/flask-service:$(VERSION) $(PUBLISH_ARGS)
 
 .PHONY: registry
 registry: engine venv ## Start the local OCI registry on 127.0.0.1:5001 (built from Go module sources)

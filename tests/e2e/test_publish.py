@@ -16,12 +16,9 @@ import uuid
 import pytest
 import yaml
 
-from .kube import ROOT, run
+from hack.release import oci, publish, sbom
 
-sys.path.insert(0, str(ROOT / "hack"))
-import oci
-import publish
-import sbom
+from .kube import ROOT, run
 
 HOST = "localhost:5001"
 VERSION = publish.version()
@@ -105,7 +102,7 @@ def test_other_content_under_a_published_version_is_refused(space, published, tm
     image = f"{HOST}/{space}/flask-service:{VERSION}"
     (tmp_path / "Dockerfile").write_text(f"FROM {image}\nLABEL org.example.changed=true\n")
     run("docker", "build", "-q", "-t", image, str(tmp_path))
-    proc = run(sys.executable, "hack/publish.py", "publish", image, check=False)
+    proc = run(sys.executable, "-m", "hack.release.publish", "publish", image, check=False)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "already published with other content" in proc.stderr
     assert registry.manifest(f"{space}/flask-service", VERSION)[0] == digest

@@ -5,7 +5,7 @@ requirements.lock, the hashed lock that the image installs exactly, so every pac
 version, purl and the lock's hashes. The OS part is read from the image itself (dpkg's database) and
 added as `pkg:deb` components. Reproducible: the same image and lock give the same bytes.
 
-Usage: python hack/sbom.py IMAGE [-o FILE]
+Usage: python -m hack.release.sbom IMAGE [-o FILE]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCKER = os.environ.get("DOCKER", "docker")
 MEDIA_TYPE = "application/vnd.cyclonedx+json"
 

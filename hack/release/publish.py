@@ -2,8 +2,8 @@
 as a referrer, and the Helm chart as an OCI artifact whose default image is that image, pinned by
 digest. The version of all three is service/version.py's VERSION (the chart's version and appVersion).
 
-    python hack/publish.py publish IMAGE [--snapshot]   IMAGE: REGISTRY/flask-service:VERSION, built
-    python hack/publish.py package-chart REPOSITORY DIGEST [-d DIR]
+    python -m hack.release.publish publish IMAGE [--snapshot]   IMAGE: REGISTRY/flask-service:VERSION, built
+    python -m hack.release.publish package-chart REPOSITORY DIGEST [-d DIR]
 
 A published version is immutable: publishing it again with the same content changes nothing, with
 other content is refused (exit 3) unless --snapshot, which `make up` uses for the local registry's
@@ -25,11 +25,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import oci
-import sbom
+from hack.release import oci, sbom
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCKER = os.environ.get("DOCKER", "docker")
 HELM = os.environ.get("HELM", str(ROOT / ".tools" / "bin" / "helm"))
 CHART_NAME = "flask-service"
