@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import probe, runner, tree
+from . import poll, runner, tree
 from .servers import free_port, stop_group
 
 CLUSTER = "flask-service-bench"
@@ -106,7 +106,7 @@ def make_up(name: str, work: Path, env: dict[str, str], timeout: float, built: s
     port = free_port()
     up = Process(name, ["make", "--no-print-directory", "up", f"LOCAL_PORT={port}"], work, env)
     try:
-        served = probe.wait(
+        served = poll.wait(
             f"http://127.0.0.1:{port}/", lambda status, body: status == 200, timeout=timeout, alive=up.alive
         )
     finally:
@@ -218,7 +218,7 @@ def change(work: Path, url: str, kind: str, alive, timeout: float, env: dict[str
         if kind == "rebuild":
             # Under service/, so in the image, but outside the sync rules: skaffold must rebuild.
             (work / "service" / "rebuild-marker.txt").write_text(marker + "\n")
-    served = probe.wait(url, lambda status, body: status == 200 and marker in body, timeout=timeout, alive=alive)
+    served = poll.wait(url, lambda status, body: status == 200 and marker in body, timeout=timeout, alive=alive)
     settle(env)
     return round(served - edited, 2)
 
@@ -229,7 +229,7 @@ def dev_loop(work: Path, env: dict[str, str], rounds: int, built: set[str]) -> d
         _, forward = dev.wait_for(r"Port forwarding service/flask-service.*127\.0\.0\.1:(\d+)", DEV_START_TIMEOUT)
         dev.wait_for(r"Watching for changes", DEV_START_TIMEOUT)
         url = f"http://127.0.0.1:{forward[1]}/"
-        served = probe.wait(url, lambda status, body: status == 200, timeout=120, alive=dev.alive)
+        served = poll.wait(url, lambda status, body: status == 200, timeout=120, alive=dev.alive)
         started = seconds(dev.start, served)
         print(f"  skaffold dev serving after {started} s on {url}", flush=True)
         settle(env)

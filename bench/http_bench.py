@@ -16,7 +16,7 @@ import os
 import platform
 import statistics
 
-from . import load, runner, servers
+from . import loadgen, runner, servers
 from .otlp_sink import Sink
 
 # (workers, threads): threads == 1 is the sync worker, more is gthread (as service/gunicorn_conf.py does).
@@ -33,7 +33,7 @@ def paced(targets: list[servers.Server], rate: float, rounds: int, seconds: floa
     runs: dict[str, list[dict]] = {t.name: [] for t in targets}
     for number in range(rounds):
         for target in targets:
-            result = load.paced(target.url, rate, seconds)
+            result = loadgen.paced(target.url, rate, seconds)
             runs[target.name].append(result)
             print(f"  paced {number + 1}/{rounds} {target.name:28} p99 {result['p99_ms']:7.2f} ms", flush=True)
     out = {}
@@ -123,7 +123,7 @@ def main() -> None:
     if args.tracing_only:
         tracing_only(args, servers.service(name(*default), *default))
         return
-    load.oha()  # before minutes of wrk runs, not after them
+    loadgen.oha()  # before minutes of wrk runs, not after them
     # threads == 1 rows are gunicorn's sync worker, as before the service had a worker of its own.
     under_test = [servers.service(name(w, t), w, t, **({"WORKER_CLASS": "sync"} if t == 1 else {})) for w, t in SWEEP]
     service = next(s for s in under_test if s.name == name(*default))
@@ -153,7 +153,7 @@ def main() -> None:
         sink.close()
 
     data = {"benchmark": "http", **preamble(args, busy)}
-    data["method"].update(paced=load.PACED_METHOD, paced_rounds=args.paced_rounds, paced_seconds=args.paced_seconds)
+    data["method"].update(paced=loadgen.PACED_METHOD, paced_rounds=args.paced_rounds, paced_seconds=args.paced_seconds)
     data |= {
         "default": {"workers": default[0], "threads": default[1], "name": service.name},
         "configs": {n: runner.summary(r) for n, r in runs.items()},

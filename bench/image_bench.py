@@ -13,7 +13,7 @@ import statistics
 import subprocess
 import time
 
-from . import probe, runner, tree
+from . import poll, runner, tree
 from .servers import free_port
 
 DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
@@ -47,7 +47,7 @@ def start_to_ready() -> float:
     start = time.monotonic()
     container = docker("run", "-d", "--read-only", "--tmpfs", "/tmp", "-p", f"127.0.0.1:{port}:5000", TAG)
     try:
-        ready = probe.wait(f"http://127.0.0.1:{port}/readyz", lambda status, _: status == 200, timeout=60)
+        ready = poll.wait(f"http://127.0.0.1:{port}/readyz", lambda status, _: status == 200, timeout=60)
         return round(ready - start, 2)
     finally:
         docker("rm", "-f", container)

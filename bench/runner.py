@@ -9,7 +9,7 @@ import statistics
 import time
 from pathlib import Path
 
-from . import load
+from . import loadgen
 from .servers import Server
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -19,9 +19,9 @@ def measure(servers: list[Server], rounds: int, seconds: float, connections: int
     runs: dict[str, list[dict]] = {s.name: [] for s in servers}
     for number in range(rounds):
         for server in servers:
-            load.wrk(server.url, 1, connections)  # warm-up: connections, caches, lazy imports
+            loadgen.wrk(server.url, 1, connections)  # warm-up: connections, caches, lazy imports
             cpu = server.cpu_seconds()
-            result = load.wrk(server.url, seconds, connections)
+            result = loadgen.wrk(server.url, seconds, connections)
             # Server CPU per request: unlike the rate, it barely moves when other work shares the cores.
             result["server_cpu_us"] = (server.cpu_seconds() - cpu) / (result["rps"] * seconds) * 1e6
             if result["non_2xx"] or result["socket_errors"]:

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import probe
+from . import poll
 from .tree import ROOT
 
 
@@ -56,7 +56,7 @@ class Server:
             argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
         try:
-            probe.wait(self.url, lambda status, _: status == 200, timeout, alive=lambda: self.proc.poll() is None)
+            poll.wait(self.url, lambda status, _: status == 200, timeout, alive=lambda: self.proc.poll() is None)
         except (RuntimeError, TimeoutError) as error:
             self.stop()
             raise RuntimeError(f"{self.name}: no 200 (exit status {self.proc.returncode}): {error}") from error

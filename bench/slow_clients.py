@@ -25,9 +25,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.support.slowclients import SlowClients
+from clients.slow import SlowClients
 
-from . import probe, runner, servers
+from . import poll, runner, servers
 
 LEVELS = [0, 8, 64, 256, 512]
 CONFIGS = {"default (guarded)": "guarded", "old default (gthread)": "gthread"}
@@ -64,7 +64,7 @@ def ordinary(url: str, seconds: float, limit: int = 2000) -> dict:
     end = time.monotonic() + seconds
     while time.monotonic() < end and len(latencies) < limit:
         start = time.monotonic()
-        answer = probe.get(url, timeout=2)
+        answer = poll.get(url, timeout=2)
         latencies.append((time.monotonic() - start) * 1000)
         statuses[str(answer[0]) if answer else "no answer"] += 1
         time.sleep(0.01)

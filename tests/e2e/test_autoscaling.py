@@ -24,6 +24,8 @@ from kubernetes import client
 from tests.support.httpclient import free_port, get
 from tests.support.versions import pins
 
+from .clientload import ClientLoad, CounterWatch
+from .clientpods import client_pod, wait_running
 from .kube import (
     CONTEXT,
     SERVICE_PORT,
@@ -35,8 +37,6 @@ from .kube import (
     run,
     wait_until,
 )
-from .load import ClientLoad, CounterWatch
-from .probe import client_pod, wait_running
 
 RELEASE = "scaled"
 SERVICE = f"{RELEASE}-flask-service"

@@ -29,6 +29,8 @@ from kubernetes import client
 
 from tests.support.httpclient import free_port
 
+from .clientload import ClientLoad, CounterWatch, PathResult
+from .clientpods import client_pod, wait_running
 from .kube import (
     NAMESPACE,
     POD_SELECTOR,
@@ -49,8 +51,6 @@ from .kube import (
     wait_until,
     worker_pids,
 )
-from .load import ClientLoad, CounterWatch, PathResult
-from .probe import client_pod, wait_running
 
 SETTLE_SECONDS = 4  # load keeps running this long before and after each fault
 DRAIN_TIMEOUT = 180  # seconds for kubectl drain to evict a node's pods

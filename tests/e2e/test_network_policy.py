@@ -1,6 +1,6 @@
 """The chart's default NetworkPolicy, enforced by the cluster's agent (kube-router, hack/netpol.sh).
 
-Client pods (tests/e2e/probe.py) in three namespaces: a throwaway one the policy does not admit, the
+Client pods (tests/e2e/clientpods.py) in three namespaces: a throwaway one the policy does not admit, the
 release's namespace, and `monitoring` (Prometheus's, admitted for the scrape). Each makes real
 connections to the Service's ClusterIP and to a pod's IP, port 5000, and reports a status or why it got
 none. The agent admits a new pod only after its next sync (a few seconds): the allowed
@@ -18,8 +18,8 @@ import pytest
 
 from tests.support.versions import pins
 
+from .clientpods import SERVER, client_pod, probe, wait_running
 from .kube import NAMESPACE, RELEASE, SERVICE, kubectl_in, release_pods, wait_until
-from .probe import SERVER, client_pod, probe, wait_running
 
 MONITORING = "monitoring"
 ADMIT_WAIT = 30  # seconds for the agent to sync after a client pod starts (about 4 s seen)

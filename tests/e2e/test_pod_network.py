@@ -1,7 +1,7 @@
 """The cluster's pod network across its nodes (two by default: k8s/kind-config.yaml, WORKERS).
 
 A release of chart/ with two replicas in a namespace of its own: the chart's default topology spread puts
-them on two nodes. A client pod on every node (tests/e2e/probe.py, in the release's namespace, which its
+them on two nodes. A client pod on every node (tests/e2e/clientpods.py, in the release's namespace, which its
 NetworkPolicy admits) connects to each replica's pod IP, to the Service's ClusterIP and to the Service's
 DNS name: every connection from every node gets a 200. Between nodes that is the pod network's doing (on
 the locally built node image, kube-router's routes, exchanged over BGP: hack/kind-node/files/kind/manifests/
@@ -16,8 +16,8 @@ import uuid
 
 import pytest
 
+from .clientpods import client_pod, probe, wait_running
 from .kube import fresh_namespace, image_values, install_chart, kubectl_in, wait_until
-from .probe import client_pod, probe, wait_running
 
 RELEASE = "spread"
 ADMIT_WAIT = 30  # seconds for the NetworkPolicy agent to admit new client pods (about 4 s seen)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from .clientload import counter_samples
 from .kube import NAMESPACE, SERVICE, Target, pod_get, ready_targets, wait_until
-from .load import counter_samples
 from .prometheus import query, scalar
 
 SCRAPE_WAIT = 120  # seconds: discovery, then the chart's 30 s scrape interval, twice over

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import time
 
+from clients.slow import SlowClients
 from tests.support.httpclient import free_port, get
-from tests.support.slowclients import SlowClients
 
 from .kube import SERVICE_PORT, kubectl_port_forward, pod_python, ready_targets, release_pods
 

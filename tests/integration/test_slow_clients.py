@@ -10,8 +10,8 @@ import socket
 import threading
 import time
 
+from clients.slow import SlowClients
 from tests.support.httpclient import get, raw
-from tests.support.slowclients import SlowClients
 
 SLOW_APP = "tests.support.slowapp"
 
