@@ -76,10 +76,15 @@ run: venv ## Serve on 127.0.0.1:5000 under gunicorn (no Docker)
 	mkdir -p .run/metrics
 	HOST=127.0.0.1 PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.run/metrics $(PY) -m service
 
+# Every shell script of the project (the node image's entrypoint included).
+SHELL_SCRIPTS = $(wildcard hack/*.sh) .ci/run hack/runc-nosysres hack/kind-node/files/usr/local/bin/entrypoint
+
 .PHONY: lint
-lint: venv ## ruff and hadolint
+lint: venv ## ruff, shellcheck, hadolint, actionlint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	hack/debian-package.sh shellcheck >/dev/null
+	shellcheck -x $(SHELL_SCRIPTS)
 	$(VENV)/bin/hadolint Dockerfile
 	hack/install-tools.sh actionlint >/dev/null
 	actionlint
@@ -89,7 +94,7 @@ test: venv ## Every tier, fastest first: lint, unit and integration, chart, cont
 	# Each stage builds only what it needs, just before it runs: a lint or unit failure shows in seconds,
 	# not after the cluster was built. A stage that selects no test (PYTEST_ARGS="-k ...") is not a failure.
 	$(MAKE) --no-print-directory lint
-	hack/install-browser.sh >/dev/null
+	hack/debian-package.sh chromium >/dev/null
 	$(call tier,unit or integration)
 	$(MAKE) --no-print-directory tools k8s-schemas promtool
 	$(call tier,chart)
@@ -114,7 +119,7 @@ e2e: cluster
 
 .PHONY: browser
 browser: ## Debian's Chromium, for the pages checked in a real browser (installs the package; needs root)
-	hack/install-browser.sh >/dev/null
+	hack/debian-package.sh chromium >/dev/null
 
 .PHONY: engine
 engine: ## Start a Docker engine unless one answers (Debian: installs docker.io; needs root)

@@ -59,12 +59,13 @@ cache="${XDG_CACHE_HOME:-${HOME}/.cache}/flask-service/tools"
 recipe_of() {
   local text fn var
   text="$(declare -f "$1")"
-  for fn in $(grep -o 'build_[a-z_]*' <<<"${text}" | sort -u); do
+  while read -r fn; do
     [[ "${fn}" == "$1" ]] || text+=$'\n'"$(declare -f "${fn}" 2>/dev/null)"
-  done
+  done < <(grep -o 'build_[a-z_]*' <<<"${text}" | sort -u)
   {
     echo "${text}"
-    for var in $(grep -o '\${[A-Z][A-Z0-9_]*' <<<"${text}" | cut -c3- | sort -u); do echo "${var}=${!var-}"; done
+    # shellcheck disable=SC2016  # the literal text ${NAME, as the build functions write their variables
+    grep -o '\${[A-Z][A-Z0-9_]*' <<<"${text}" | cut -c3- | sort -u | while read -r var; do echo "${var}=${!var-}"; done
     echo "GOFLAGS=${GOFLAGS} CGO_ENABLED=${CGO_ENABLED}"
     [[ "$1" != build_otelcol ]] || cat "${here}/monitoring/otelcol-builder.yaml"
   } | sha256sum | cut -c1-12

@@ -96,15 +96,16 @@ pause_ref=$(printf '%s\n' "${required[@]}" | grep '/pause:')
 
 # Hash of every input: this script, the node files, the versions, the
 # binaries and the two base images (by image ID: a rebuilt base is a new input).
-# Versions of tools that never enter the node (helm, skaffold, kubeconform, oha)
-# are left out, so bumping one does not rebuild the node image.
+# Of the versions, only the Kubernetes components' (the kube-router image enters
+# by its ID): bumping a tool that never enters the node does not rebuild it.
 hash=$(
 	{
 		cat "${BASH_SOURCE[0]}"
-		grep -vE '^(HELM|SKAFFOLD|KUBECONFORM|OHA)_VERSION=' "$HERE/versions.env"
+		grep -E '^(KUBERNETES|KUBERNETES_STAGING|ETCD|ETCD_IMAGE|COREDNS|PAUSE_IMAGE|CRICTL)_' "$HERE/versions.env"
 		(cd "$NODE_DIR" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 		# The binaries by size and modification time, as make judges files: only hack/build-k8s.sh writes
 		# them, and hashing their 670 MB took 3 s of every warm `make up`.
+		# shellcheck disable=SC2046  # the image binaries, a word list
 		(cd "$BIN" && stat -c '%n %s %Y' "${NODE_BINARIES[@]}" $(printf '%s\n' "${IMAGE_BINARY[@]}" | grep -vx pause | sort))
 		echo "$network_image"
 		"$DOCKER" image inspect --format '{{.Id}}' "$node_base" "$component_base" "$network_image"
@@ -186,6 +187,7 @@ for ref in "${images[@]}"; do
 	grep -qxF "$ref" <<<"$imported" || die "$ref is missing from the node's containerd after import"
 done
 # `sleep` as PID 1 reaps nobody: the stopped containerd stays a zombie, so wait for that state.
+# shellcheck disable=SC2016  # expanded by the builder's shell
 "$DOCKER" exec "$builder" sh -c 'pid=$(cat /tmp/containerd.pid); kill "$pid"; for _ in $(seq 1 300); do grep -q "^State:[[:space:]]*[ZX]" /proc/$pid/status 2>/dev/null || [ ! -d /proc/$pid ] && break; sleep 0.1; done; rm -f /tmp/containerd.pid /tmp/containerd.log'
 "$DOCKER" commit \
 	--change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
