@@ -89,6 +89,19 @@ def pod_nodes(core) -> dict[str, str]:
     return {p.metadata.name: p.spec.node_name for p in release_pods(core)}
 
 
+GONE_TIMEOUT = 120  # seconds for a replaced pod to finish: preStop sleep, graceful stop, the kubelet's report
+
+
+def wait_gone(core, pods: set[str]) -> None:
+    """Until none of `pods` exists any more, terminating included: the load must outlive each pod it reached."""
+
+    def pending():
+        existing = {p.metadata.name for p in core.list_namespaced_pod(NAMESPACE, label_selector=POD_SELECTOR).items}
+        return sorted(existing & pods) or None
+
+    wait_until("the replaced pods to be gone", pending, timeout=GONE_TIMEOUT)
+
+
 def control_plane(core) -> str:
     nodes = core.list_node().items
     return next(n.metadata.name for n in nodes if CONTROL_PLANE in (n.metadata.labels or {}))
@@ -107,9 +120,21 @@ def two_replicas(release, apps, core):
             *(arg for value in json_values for arg in ("--set-json", value)),
         )  # fmt: skip
         wait_rollout(apps)
-        placed = pod_nodes(core)
-        assert len(set(placed.values())) == 2, f"not one replica per node: {placed}"
         yield
+
+
+@pytest.fixture
+def one_per_node(two_replicas, core, apps) -> dict[str, str]:
+    """Each of the two replicas on a node of its own (a drain earlier in the module leaves both on one node):
+    the pods are rolled once more when they are not, and the constraint spreads the new ones."""
+    if len(set(pod_nodes(core).values())) < 2:
+        old = serving_pods(core)
+        kubectl("rollout", "restart", f"deployment/{RELEASE}")
+        wait_rollout(apps)
+        wait_gone(core, old)
+    placed = pod_nodes(core)
+    assert len(set(placed.values())) == 2, f"not one replica per node: {placed}"
+    return placed
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +234,7 @@ def test_template_change_loses_no_request(api, core, apps, discovery, paths_read
         # A new heading changes the ConfigMap, so its checksum annotation, so the pod template.
         helm("upgrade", RELEASE, "chart", "--reuse-values", "--set-string", f"config.welcomeHeading={heading}")
         wait_rollout(apps)
+        wait_gone(core, old_pods)
 
     run = under_load(api, paths_ready, template_change)
     new_pods = serving_pods(core)
@@ -224,6 +250,7 @@ def test_rollout_restart_loses_no_request(api, core, apps, paths_ready):
     def rollout_restart():
         kubectl("rollout", "restart", f"deployment/{RELEASE}")
         wait_rollout(apps)
+        wait_gone(core, old_pods)
 
     run = under_load(api, paths_ready, rollout_restart)
     new_pods = serving_pods(core)
@@ -243,6 +270,7 @@ def test_pod_deletion_loses_no_request(api, core, apps, paths_ready):
             timeout=180,
         )
         wait_rollout(apps)
+        wait_gone(core, {pods[0]})
 
     run = under_load(api, paths_ready, pod_deletion)
     assert run.served.get(pods[0]) and run.served.get(pods[1]), f"a pod served none of the load: {run.served}"
@@ -309,9 +337,8 @@ def schedulable_after(core, apps):
     wait_rollout(apps)
 
 
-def test_drain_of_a_node_loses_no_request(api, core, apps, paths_ready, schedulable_after):
-    before = pod_nodes(core)
-    assert len(set(before.values())) == 2, f"both replicas on one node: {before}"
+def test_drain_of_a_node_loses_no_request(api, core, apps, paths_ready, one_per_node, schedulable_after):
+    before = one_per_node
     drained = next(node for node in set(before.values()) if node != control_plane(core))  # not the client's node
     took = []
 
@@ -327,6 +354,7 @@ def test_drain_of_a_node_loses_no_request(api, core, apps, paths_ready, schedula
         )
         wait_rollout(apps)
         took.append(time.monotonic() - start)
+        wait_gone(core, {pod for pod, node in before.items() if node == drained})
 
     run = under_load(api, paths_ready, drain)
     after = pod_nodes(core)
@@ -391,9 +419,9 @@ def node_ready(core, name: str) -> str | None:
     return None if ready == "True" else f"{name} Ready={ready}"
 
 
-def test_a_node_that_dies_costs_a_bounded_outage(api, core, apps, paths_ready, schedulable_after):
+def test_a_node_that_dies_costs_a_bounded_outage(api, core, apps, paths_ready, one_per_node, schedulable_after):
     """Last of the module: it leaves both replicas on the surviving node."""
-    before = pod_nodes(core)
+    before = one_per_node
     victim = next(node for node in set(before.values()) if node != control_plane(core))
     docker = os.environ.get("DOCKER", "docker")
     loads = load_paths(paths_ready)
