@@ -36,9 +36,9 @@ from .kube import (
 )
 
 SKAFFOLD_TIMEOUT = 1800  # a cold image build on 2 cores plus the deploy
-# Seconds `make up`'s port-forward may take to serve again at the session's end: it forwards anew one
-# second after its pod went away, and the last test may have just replaced the pods.
-PORT_FORWARD_BACK = 30
+# Seconds `make up`'s port-forward may take to serve again at the session's end: it moves to another pod
+# as soon as its pod starts to terminate, its port closed for about 0.6 s meanwhile.
+PORT_FORWARD_BACK = 5
 
 
 def release_installed() -> bool:
