@@ -6,7 +6,7 @@
 #   BASE_IMAGE  the Python base. Default: the official slim image, pinned by digest
 #               (the tag is for humans; the digest is what is pulled). Machines that
 #               cannot reach a registry pass a locally made Debian base instead
-#               (hack/base-image.sh). Either works: both have python3 with venv.
+#               (hack/images/base-image.sh). Either works: both have python3 with venv.
 #   VERSION, REVISION, SOURCE_URL  OCI labels (`make image` passes the version from
 #               service/version.py and the git commit).
 # Build secret (optional):

@@ -15,6 +15,7 @@ comma := ,
 # AIRGAP=1: no registry is reachable. Build the base image, the Kubernetes components and the kind
 # node image locally instead of pulling them (hack/). Default: the published images.
 AIRGAP ?= 0
+export AIRGAP
 # The engine's own client: on some machines the first `docker` on PATH is a newer client without
 # the features the 20.10 engine pairs with. Anywhere else plain `docker` is right.
 DOCKER ?= $(if $(wildcard /usr/bin/docker),/usr/bin/docker,docker)
@@ -26,7 +27,7 @@ EXTRA_CA_FILE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 export EXTRA_CA_FILE
 IMAGE ?= flask-service
 # The registry `make publish` pushes to, and `make up` pushes the working tree's build to: by default
-# the local one beside the kind cluster (hack/registry.sh), which the nodes pull from.
+# the local one beside the kind cluster (hack/cluster/registry.sh), which the nodes pull from.
 REGISTRY ?= localhost:5001
 # --snapshot: replace the version's published content (what `make up` does for the local copy).
 PUBLISH_ARGS ?=
@@ -36,7 +37,7 @@ CLUSTER_NAME ?= flask-service
 export CLUSTER_NAME
 KUBE_CONTEXT := kind-$(CLUSTER_NAME)
 LOCAL_PORT ?= 5000
-# Project-local skaffold settings: no update check, no telemetry (written by hack/install-tools.sh).
+# Project-local skaffold settings: no update check, no telemetry (written by hack/tools/install-tools.sh).
 export SKAFFOLD_CONFIG := $(CURDIR)/.tools/skaffold-config.yaml
 export SKAFFOLD_INTERACTIVE := false
 VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' service/version.py)
@@ -77,16 +78,19 @@ run: venv ## Serve on 127.0.0.1:5000 under gunicorn (no Docker)
 	HOST=127.0.0.1 PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.run/metrics $(PY) -m service
 
 # Every shell script of the project (the node image's entrypoint included).
-SHELL_SCRIPTS = $(wildcard hack/*.sh) .ci/run hack/runc-nosysres hack/kind-node/files/usr/local/bin/entrypoint
+# Every shell script: one style (shfmt, two-space indents), checked by shellcheck.
+SHELL_SCRIPTS = $(shell find hack -name '*.sh' | sort) .ci/run hack/tools/runc-nosysres hack/images/kind-node/files/usr/local/bin/entrypoint
 
 .PHONY: lint
-lint: venv ## ruff, shellcheck, hadolint, actionlint
+lint: venv ## ruff, shellcheck, shfmt, hadolint, actionlint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	hack/debian-package.sh shellcheck >/dev/null
+	hack/tools/debian-package.sh shellcheck >/dev/null
 	shellcheck -x $(SHELL_SCRIPTS)
+	hack/tools/install-tools.sh shfmt >/dev/null
+	shfmt -d -i 2 $(SHELL_SCRIPTS)
 	$(VENV)/bin/hadolint Dockerfile
-	hack/install-tools.sh actionlint >/dev/null
+	hack/tools/install-tools.sh actionlint >/dev/null
 	actionlint
 
 .PHONY: test
@@ -94,7 +98,7 @@ test: venv ## Every tier, fastest first: lint, unit and integration, chart, cont
 	# Each stage builds only what it needs, just before it runs: a lint or unit failure shows in seconds,
 	# not after the cluster was built. A stage that selects no test (PYTEST_ARGS="-k ...") is not a failure.
 	$(MAKE) --no-print-directory lint
-	hack/debian-package.sh chromium >/dev/null
+	hack/tools/debian-package.sh chromium >/dev/null
 	$(call tier,unit or integration)
 	$(MAKE) --no-print-directory tools k8s-schemas promtool
 	$(call tier,chart)
@@ -119,28 +123,28 @@ e2e: cluster
 
 .PHONY: browser
 browser: ## Debian's Chromium, for the pages checked in a real browser (installs the package; needs root)
-	hack/debian-package.sh chromium >/dev/null
+	hack/tools/debian-package.sh chromium >/dev/null
 
 .PHONY: engine
 engine: ## Start a Docker engine unless one answers (Debian: installs docker.io; needs root)
-	$(DOCKER) info >/dev/null 2>&1 || hack/docker-engine.sh start
+	$(DOCKER) info >/dev/null 2>&1 || hack/tools/docker-engine.sh start
 
 .PHONY: tools
 tools: ## Pinned helm, kind, skaffold, kubeconform, kubectl into .tools/bin (go install)
-	hack/install-tools.sh
+	hack/tools/install-tools.sh
 
 .PHONY: promtool
 promtool: ## Pinned promtool into .tools/bin, for the chart tier's rule tests (go install; not in `tools`)
-	hack/install-tools.sh promtool
+	hack/tools/install-tools.sh promtool
 
 .PHONY: base-image
 base-image: engine ## The local Debian base image (debootstrap; once per machine; needs root)
-	hack/base-image.sh
+	hack/images/base-image.sh
 
 .PHONY: image
 image: engine ## Build flask-service:<version> (AIRGAP=1: FROM the local base; EXTRA_CA_FILE=…)
 	base="$(BASE_IMAGE)"; \
-	if [[ "$(AIRGAP)" == 1 && -z "$$base" ]]; then base="$$(hack/base-image.sh)"; fi; \
+	if [[ "$(AIRGAP)" == 1 && -z "$$base" ]]; then base="$$(hack/images/base-image.sh)"; fi; \
 	$(DOCKER) build -t $(IMAGE):$(VERSION) \
 	  $${base:+--build-arg BASE_IMAGE="$$base"} \
 	  $(if $(EXTRA_CA_FILE),--secret id=extra_ca$(comma)src="$(EXTRA_CA_FILE)") \
@@ -156,27 +160,27 @@ publish: registry tools ## Publish image (version tag), SBOM and chart to REGIST
 
 .PHONY: registry
 registry: engine venv ## Start the local OCI registry on 127.0.0.1:5001 (built from Go module sources)
-	hack/registry.sh up
+	hack/cluster/registry.sh up
 
 .PHONY: k8s-schemas
 k8s-schemas: ## Kubernetes API JSON schemas for the offline kubeconform test (go mod download; cached)
-	hack/k8s-schemas.sh
+	hack/tools/k8s-schemas.sh
 
 .PHONY: chart-docs
 chart-docs: ## Regenerate chart/README.md with helm-docs from README.md.gotmpl and values.yaml (go install)
-	hack/install-tools.sh helm-docs >/dev/null
+	hack/tools/install-tools.sh helm-docs >/dev/null
 	helm-docs --chart-search-root chart --sort-values-order file --log-level warning
 
 .PHONY: manifests
 manifests: tools ## Re-render k8s/ from the chart (a chart test fails when they drift)
-	hack/render-manifests.sh
+	hack/release/render-manifests.sh
 
 # ---- cluster ---------------------------------------------------------------------------------
 
 .PHONY: node-image
 node-image: engine ## Build the kind node image locally (the air-gapped path; cached by content)
-	hack/build-k8s.sh
-	hack/node-image.sh
+	hack/tools/build-k8s.sh
+	hack/images/node-image.sh
 
 # What any cluster needs on this machine, made once: the tools and, with AIRGAP=1, the node and base images.
 .PHONY: cluster-prereqs
@@ -185,7 +189,7 @@ cluster-prereqs: engine tools
 
 .PHONY: cluster
 cluster: cluster-prereqs ## Create (or reuse) the kind cluster CLUSTER_NAME (default flask-service; AIRGAP=1: local node image)
-	hack/cluster.sh up
+	hack/cluster/cluster.sh up
 
 .PHONY: up
 up: cluster venv ## Cluster + local registry + skaffold run + port-forward 127.0.0.1:LOCAL_PORT (default 5000; Ctrl-C stops it)
@@ -198,7 +202,7 @@ up: cluster venv ## Cluster + local registry + skaffold run + port-forward 127.0
 	  --label skaffold.dev/run-id=make-up --status-check=false
 	kubectl --context $(KUBE_CONTEXT) rollout status deployment/flask-service --timeout=300s
 	@echo "flask-service: http://127.0.0.1:$(LOCAL_PORT)/ and /next (Ctrl-C stops the port-forward)"
-	hack/port-forward.sh $(KUBE_CONTEXT) default svc/flask-service $(LOCAL_PORT):5000
+	hack/cluster/port-forward.sh $(KUBE_CONTEXT) default svc/flask-service $(LOCAL_PORT):5000
 
 .PHONY: dev
 dev: cluster ## skaffold dev: file sync of service/ into the pods, gunicorn reload, port-forward 5000
@@ -206,7 +210,7 @@ dev: cluster ## skaffold dev: file sync of service/ into the pods, gunicorn relo
 
 .PHONY: down
 down: ## Delete the kind cluster CLUSTER_NAME
-	hack/cluster.sh down
+	hack/cluster/cluster.sh down
 
 # ---- benchmarks ------------------------------------------------------------------------------
 
@@ -217,7 +221,7 @@ $(VENV)/.bench-installed: requirements-bench.lock | venv
 .PHONY: bench
 bench: $(VENV)/.bench-installed ## Every benchmark (HTTP, metrics, slow clients, image, cluster, soak) and the chart (needs wrk, and cargo for oha)
 	command -v wrk >/dev/null || apt-get install -y wrk
-	hack/install-tools.sh oha
+	hack/tools/install-tools.sh oha
 	$(PY) -m bench.http_bench
 	$(PY) -m bench.metrics_bench
 	$(PY) -m bench.slow_clients

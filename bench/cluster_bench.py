@@ -269,7 +269,7 @@ def fresh_base(env: dict[str, str]) -> str | None:
     profiles build FROM the Dockerfile's pinned base: the build cache as found)."""
     if "offline" not in env.get("SKAFFOLD_PROFILE", ""):
         return None
-    base = env.get("BASE_IMAGE") or run(str(tree.ROOT / "hack" / "base-image.sh"), timeout=1800)
+    base = env.get("BASE_IMAGE") or run(str(tree.ROOT / "hack" / "images" / "base-image.sh"), timeout=1800)
     tag = f"flask-service-base:bench-{os.getpid()}"
     dockerfile = f"FROM {base}\nRUN echo {time.time_ns()} > /etc/flask-service-bench\n"
     argv = [DOCKER, "build", "-q", "-t", tag, "-"]

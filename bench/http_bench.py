@@ -5,7 +5,7 @@ tracing switched off (an OTLP endpoint set, OTEL_SDK_DISABLED=true) and on (ever
 to a sink on loopback); p99 at half the service's maximum rate, every worker config and the bare hello paced at
 that same rate. `--tracing-only` measures just the default and its two tracing rows (wrk only, no oha needed).
 
-Needs wrk (Debian package `wrk`) and oha (hack/install-tools.sh oha). Bounded: every wrk run lasts SECONDS
+Needs wrk (Debian package `wrk`) and oha (hack/tools/install-tools.sh oha). Bounded: every wrk run lasts SECONDS
 with CONNECTIONS connections; each paced run sends rate x PACED_SECONDS requests. Loopback only.
 """
 

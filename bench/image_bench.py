@@ -2,7 +2,7 @@
 change (the baseline is the cold build of the same run), and `docker run` to the first 200 on /readyz.
 
 Builds from a throwaway copy of the tree (bench/tree.py). BASE_IMAGE, when set, is the base; otherwise the
-local base from hack/base-image.sh (AIRGAP=1). EXTRA_CA_FILE, when set, is the extra_ca build secret.
+local base from hack/images/base-image.sh (AIRGAP=1). EXTRA_CA_FILE, when set, is the extra_ca build secret.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def docker(*args: str, timeout: float = 120) -> str:
 def base_image() -> str:
     if os.environ.get("BASE_IMAGE"):
         return os.environ["BASE_IMAGE"]
-    script = tree.ROOT / "hack" / "base-image.sh"
+    script = tree.ROOT / "hack" / "images" / "base-image.sh"
     return subprocess.run([script], check=True, stdout=subprocess.PIPE, text=True, timeout=1800).stdout.strip()
 
 

@@ -47,7 +47,7 @@ def wrk(url: str, seconds: float, connections: int, threads: int = 2) -> dict[st
 def oha() -> str:
     found = shutil.which("oha", path=os.pathsep.join([str(TOOLS_BIN), os.environ.get("PATH", "")]))
     if found is None:
-        raise SystemExit("oha is not installed (hack/install-tools.sh oha, which needs cargo)")
+        raise SystemExit("oha is not installed (hack/tools/install-tools.sh oha, which needs cargo)")
     return found
 
 

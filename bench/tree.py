@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TOOLS_BIN = ROOT / ".tools" / "bin"  # the pinned tools hack/install-tools.sh installs
+TOOLS_BIN = ROOT / ".tools" / "bin"  # the pinned tools hack/tools/install-tools.sh installs
 
 
 @contextlib.contextmanager

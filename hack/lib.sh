@@ -1,5 +1,19 @@
 # shellcheck shell=bash
-# Shell helpers shared by the hack/ scripts (sourced, not run).
+# The hack/ scripts' shared functions: sourced, never run. It defines functions and the settings every
+# script reads, and runs no script of its own (a script that needs another one calls it by path).
+
+HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "${HACK}/.." && pwd)
+# shellcheck source=hack/versions.env
+. "${HACK}/versions.env"
+DOCKER=${DOCKER:-/usr/bin/docker}
+
+# log MESSAGE: to stderr, prefixed with the script's name (LOG_NAME, if a script sets another).
+log() { printf '%s: %s\n' "${LOG_NAME:-$(basename "$0" .sh)}" "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
 
 # has_version FILE EXPECTED ARGS...: true when FILE runs and prints EXPECTED.
 has_version() {
@@ -25,7 +39,7 @@ mod_field() {
   (cd "${TMPDIR:-/tmp}" && go mod download -json "$1") | sed -n "s/^[[:space:]]*\"$2\": \"\\(.*\\)\",\$/\\1/p"
 }
 
-# registry_has REF: true when the local registry already holds REF (registry/name:tag).
+# registry_has REF: true when the registry of REF (registry/name:tag) already holds it.
 registry_has() {
   local ref=$1 registry name tag
   registry=${ref%%/*} name=${ref#*/} tag=${ref##*:}
@@ -47,59 +61,29 @@ push_scratch_image() {
   printf 'FROM scratch\nCOPY %s /bin/%s\nUSER 65534:65534\nENTRYPOINT ["/bin/%s"]\n' "${file}" "${file}" "${file}" |
     "${DOCKER}" build -q -t "${ref}" -f - "${ctx}" >/dev/null
   "${DOCKER}" push -q "${ref}" >/dev/null
-  echo "pushed ${ref}" >&2
+  log "pushed ${ref}"
 }
 
-# applied_config NAMESPACE WORKLOAD KEY HASH: true when WORKLOAD (deployment/NAME, daemonset/NAME) runs the pod
-# template annotated KEY=HASH and its rollout is complete: what an add-on script's warm run checks first.
-applied_config() {
-  local namespace=$1 workload=$2 key=${3//./\\.} hash=$4
-  [ "$(kc -n "${namespace}" get "${workload}" -o jsonpath="{.spec.template.metadata.annotations.${key}}" 2>/dev/null)" = "${hash}" ] &&
-    kc -n "${namespace}" rollout status "${workload}" --timeout 1s >/dev/null 2>&1
-}
-
-# running_image NAMESPACE WORKLOAD: the image of WORKLOAD's (deployment/NAME) first container, or nothing.
-running_image() {
-	kc -n "$1" get "$2" -o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null || true
-}
-
-# cluster_settings: what the scripts that add to the kind cluster share: the pinned versions, ROOT (the
-# tree), DOCKER, KUBECTL, KIND, CLUSTER_NAME and CONTEXT (kind-$CLUSTER_NAME); kc is kubectl in that context. Needs HERE.
-cluster_settings() {
-  ROOT=$(cd "${HERE}/.." && pwd)
-  # shellcheck source=hack/versions.env
-  . "${HERE}/versions.env"
-  DOCKER=${DOCKER:-/usr/bin/docker}
-  KUBECTL=${KUBECTL:-${ROOT}/.tools/bin/kubectl}
-  KIND=${KIND:-${ROOT}/.tools/bin/kind}
-  CLUSTER_NAME=${CLUSTER_NAME:-flask-service}
-  CONTEXT=kind-${CLUSTER_NAME}
-}
+# The kind cluster the scripts act on: CLUSTER_NAME (default flask-service), its kube context, and the
+# tools that reach it. kc is kubectl in that context.
+KUBECTL=${KUBECTL:-${ROOT}/.tools/bin/kubectl}
+KIND=${KIND:-${ROOT}/.tools/bin/kind}
+CLUSTER_NAME=${CLUSTER_NAME:-flask-service}
+CONTEXT=kind-${CLUSTER_NAME}
 kc() { "${KUBECTL}" --context "${CONTEXT}" "$@"; }
 
-# kube_router_base: the Debian root under the kube-router image (debootstrap, cached); prints its reference.
-kube_router_base() { "${HERE}/base-image.sh" flask-service-kube-router-base ipset,iptables; }
+# cluster_nodes: the IDs of the cluster's node containers.
+cluster_nodes() { "${DOCKER}" ps -q --filter "label=io.x-k8s.kind.cluster=${CLUSTER_NAME}"; }
 
-# kube_router_image REF: build REF, kube-router (hack/install-tools.sh kube-router) on a Debian root with
-# Debian's ipset and iptables (hack/base-image.sh), in the host engine, unless it is there already. One
-# image serves the pod network baked into the node image (hack/node-image.sh) and the NetworkPolicy agent
-# (hack/netpol.sh). Its iptables is set to the nf_tables mode, the mode of the node's own iptables
-# (`iptables --version` in the node: 1.8.9 (nf_tables)) that kube-proxy writes with: rules in the legacy
-# tables would sit beside kube-proxy's, in a different order than intended. Needs HERE and ROOT.
-kube_router_image() {
-  local ref=$1 base ctx
-  "${DOCKER}" image inspect "${ref}" >/dev/null 2>&1 && return
-  "${HERE}/install-tools.sh" kube-router >&2
-  base=$(kube_router_base)
-  ctx=$(mktemp -d)
-  # shellcheck disable=SC2064
-  trap "rm -rf '${ctx}'" RETURN
-  cp "${ROOT}/.tools/bin/kube-router" "${ctx}/"
-  # kube-router runs as root: iptables and ipset need it, with only the capabilities its manifests add.
-  printf '%s\n' "FROM ${base}" \
-    'RUN update-alternatives --set iptables /usr/sbin/iptables-nft' \
-    'COPY kube-router /usr/local/bin/kube-router' \
-    'ENTRYPOINT ["/usr/local/bin/kube-router"]' |
-    "${DOCKER}" build -q -t "${ref}" -f - "${ctx}" >/dev/null
-  echo "built ${ref}" >&2
+# wait_until WHAT SECONDS CHECK...: run CHECK every second until it passes; after SECONDS, say so and fail.
+wait_until() {
+  local what=$1 limit=$2 deadline=$((SECONDS + $2))
+  shift 2
+  until "$@"; do
+    if ((SECONDS >= deadline)); then
+      log "timed out after ${limit} s waiting until ${what}"
+      return 1
+    fi
+    sleep 1
+  done
 }

@@ -1,7 +1,7 @@
 """A small client of the OCI distribution API, for what docker and helm do not do: read a manifest
 by tag, push an artifact that refers to an image (an SBOM) and list an image's referrers.
 
-Anonymous access only: the local registry beside the kind cluster (hack/registry.sh). A registry on
+Anonymous access only: the local registry beside the kind cluster (hack/cluster/registry.sh). A registry on
 localhost or 127.0.0.1 is spoken to over plain HTTP, any other over HTTPS.
 """
 

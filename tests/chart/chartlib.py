@@ -27,7 +27,7 @@ def find_tool(name):
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    pytest.fail(f"{name} not found in ${name.upper()}, .tools/bin or PATH: run hack/install-tools.sh")
+    pytest.fail(f"{name} not found in ${name.upper()}, .tools/bin or PATH: run hack/tools/install-tools.sh")
 
 
 def run_tool(tool, *args, check=True):
@@ -71,9 +71,27 @@ def app_pod(objects):
 
 
 def prometheus_release():
-    """The Prometheus release of the pinned module version: v0.3xx.y is 3.xx.y (hack/install-tools.sh)."""
+    """The Prometheus release of the pinned module version: v0.3xx.y is 3.xx.y (hack/tools/install-tools.sh)."""
     _, minor, patch = pins()["PROMETHEUS_VERSION"].split(".")
     return f"{int(minor) // 100}.{int(minor) % 100}.{patch}"
 
 
 CI_VALUES = sorted((CHART / "ci").glob("*-values.yaml"))
+
+
+# The cluster's add-ons: a folder of hack/addons each (hack/addons/addon.sh runs them).
+ADDONS = sorted(path.parent.name for path in (ROOT / "hack" / "addons").glob("*/addon.sh"))
+
+
+def render_addon(name, airgap):
+    """What hack/addons/addon.sh applies for add-on NAME, with or without AIRGAP (no cluster needed)."""
+    env = {**os.environ, "AIRGAP": "1" if airgap else "0"}
+    done = subprocess.run(
+        [str(ROOT / "hack" / "addons" / "addon.sh"), "render", name],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -22,7 +22,9 @@ def helm_docs():
     version = pins()["HELM_DOCS_VERSION"].removeprefix("v")
     reported = run_tool(tool, "--version").stdout
     if version not in reported.split():
-        pytest.fail(f"{tool} is not the pinned helm-docs {version} ({reported.strip()}): run hack/install-tools.sh")
+        pytest.fail(
+            f"{tool} is not the pinned helm-docs {version} ({reported.strip()}): run hack/tools/install-tools.sh"
+        )
     return tool
 
 

@@ -1,7 +1,7 @@
 """Every rendered object is valid for the Kubernetes API version the kind cluster runs, offline.
 
 The JSON schemas come from the OpenAPI spec in the k8s.io/kubernetes module source (plus the
-Gateway API and Prometheus Operator CRDs), converted by hack/k8s-schemas.sh into a cache outside
+Gateway API and Prometheus Operator CRDs), converted by hack/tools/k8s-schemas.sh into a cache outside
 the repository; this test never downloads anything.
 """
 
@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from tests.chart.chartlib import CI_VALUES, ROOT, find_tool, run_helm, template_args
+from tests.chart.chartlib import ADDONS, CI_VALUES, ROOT, find_tool, render_addon, run_helm, template_args
 
-SCHEMA_SCRIPT = ROOT / "hack" / "k8s-schemas.sh"
+SCHEMA_SCRIPT = ROOT / "hack" / "tools" / "k8s-schemas.sh"
 ALL_APIS = ["monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PrometheusRule"]
 
 
@@ -22,7 +22,7 @@ def schema_location():
 
     if not (Path(directory) / ".stamp").is_file() or not (Path(directory) / "apps" / "deployment_v1.json").is_file():
         pytest.fail(
-            f"no Kubernetes JSON schemas in {directory}: run hack/k8s-schemas.sh once (fetches the "
+            f"no Kubernetes JSON schemas in {directory}: run hack/tools/k8s-schemas.sh once (fetches the "
             "OpenAPI spec through the Go module proxy)"
         )
     return f"{directory}/{{{{ .Group }}}}/{{{{ .ResourceKind }}}}_{{{{ .ResourceAPIVersion }}}}.json"
@@ -55,8 +55,9 @@ def test_validation_catches_a_bad_field(helm, schema_location):
     assert "additional properties 'bogus' not allowed" in result.stdout
 
 
-def test_the_metrics_server_addon_is_valid(schema_location):
-    # hack/metrics-server.sh applies it with the image and the config hash filled in; both are plain strings.
-    result = kubeconform(schema_location, (ROOT / "hack" / "metrics-server" / "metrics-server.yaml").read_text())
+@pytest.mark.parametrize("addon", ADDONS)
+def test_every_addon_applies_valid_objects(schema_location, addon):
+    # What hack/addons/addon.sh up applies, rendered by that script (upstream's operator bundle aside).
+    result = kubeconform(schema_location, render_addon(addon, airgap=True))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Invalid: 0, Errors: 0, Skipped: 0" in result.stdout, result.stdout

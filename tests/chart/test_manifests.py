@@ -14,7 +14,7 @@ def test_kustomization_lists_the_rendered_manifests():
 
 
 def test_manifests_match_helm_template(helm):
-    # The same command as hack/render-manifests.sh (compared as parsed objects, so the helm major
+    # The same command as hack/release/render-manifests.sh (compared as parsed objects, so the helm major
     # version's formatting does not matter).
     from tests.chart.chartlib import CHART, KUBE_VERSION
 
@@ -31,6 +31,6 @@ def test_manifests_match_helm_template(helm):
     ).stdout
     expected = [d for d in yaml.safe_load_all(rendered) if d]
     committed = [d for d in yaml.safe_load_all((K8S / "flask-service.yaml").read_text()) if d]
-    assert committed == expected, "k8s/flask-service.yaml drifted from the chart: run hack/render-manifests.sh"
+    assert committed == expected, "k8s/flask-service.yaml drifted from the chart: run hack/release/render-manifests.sh"
     kinds = {d["kind"] for d in committed}
     assert {"Deployment", "Service", "ConfigMap"} <= kinds and "Pod" not in kinds

@@ -430,7 +430,7 @@ def test_ingress_and_httproute_point_at_the_service(render):
 
 
 def test_routes_default_to_the_clusters_traefik(render):
-    # What hack/routing.sh runs (hack/routing/traefik.yaml): the Gateway traefik/traefik and the
+    # What hack/addons/traefik runs (hack/addons/traefik/traefik.yaml): the Gateway traefik/traefik and the
     # IngressClass traefik; both routes answer the same host name.
     objects = render(values={"ingress.enabled": True, "httpRoute.enabled": True})
     ingress = one(objects, "Ingress")["spec"]

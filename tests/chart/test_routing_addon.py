@@ -1,10 +1,10 @@
-"""The chart's routing defaults name what hack/routing.sh runs: its Gateway, IngressClass and namespace."""
+"""The chart's routing defaults name what hack/addons/traefik runs: its Gateway, IngressClass and namespace."""
 
 import yaml
 
 from tests.chart.chartlib import CHART, ROOT
 
-ADDON = [d for d in yaml.safe_load_all((ROOT / "hack" / "routing" / "traefik.yaml").read_text()) if d]
+ADDON = [d for d in yaml.safe_load_all((ROOT / "hack" / "addons" / "traefik" / "traefik.yaml").read_text()) if d]
 VALUES = yaml.safe_load((CHART / "values.yaml").read_text())
 
 

@@ -1,4 +1,4 @@
-"""hack/install-tools.sh uses a developer's own tool when it is the pinned version: nothing is built again.
+"""hack/tools/install-tools.sh uses a developer's own tool when it is the pinned version: nothing is built again.
 
 In the chart tier because it needs what that tier already has: the pinned tools, built.
 """
@@ -19,7 +19,11 @@ def path_with(own) -> str:
 def install(tools_bin, own, *names: str) -> str:
     env = os.environ | {"TOOLS_BIN": str(tools_bin), "PATH": path_with(own)}
     proc = subprocess.run(
-        [str(ROOT / "hack" / "install-tools.sh"), *names], env=env, capture_output=True, text=True, timeout=120
+        [str(ROOT / "hack" / "tools" / "install-tools.sh"), *names],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout + proc.stderr

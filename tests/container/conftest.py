@@ -1,7 +1,7 @@
 """A real Docker engine: the image is built once per session from a clean copy of the tree.
 
-Needs a running engine (`hack/docker-engine.sh start`). Without a registry the base is the
-local Debian image from hack/base-image.sh; set BASE_IMAGE to build FROM something else
+Needs a running engine (`hack/tools/docker-engine.sh start`). Without a registry the base is the
+local Debian image from hack/images/base-image.sh; set BASE_IMAGE to build FROM something else
 (e.g. the Dockerfile's default, where a registry is reachable). EXTRA_CA_FILE, when set,
 is passed as the `extra_ca` build secret (TLS-intercepting proxies).
 """
@@ -52,7 +52,7 @@ def git_revision() -> str:
 @pytest.fixture(scope="session")
 def engine() -> str:
     if not Path(DOCKER).exists() or docker("info", check=False, timeout=30).returncode != 0:
-        pytest.fail(f"no Docker engine answering through {DOCKER}: run `hack/docker-engine.sh start` (as root)")
+        pytest.fail(f"no Docker engine answering through {DOCKER}: run `hack/tools/docker-engine.sh start` (as root)")
     return DOCKER
 
 
@@ -61,9 +61,9 @@ def base_image(engine) -> str:
     if os.environ.get("BASE_IMAGE"):
         return os.environ["BASE_IMAGE"]
     made = subprocess.run(
-        [str(ROOT / "hack" / "base-image.sh")], capture_output=True, text=True, timeout=900, check=False
+        [str(ROOT / "hack" / "images" / "base-image.sh")], capture_output=True, text=True, timeout=900, check=False
     )
-    assert made.returncode == 0, f"hack/base-image.sh failed:\n{made.stderr}"
+    assert made.returncode == 0, f"hack/images/base-image.sh failed:\n{made.stderr}"
     return made.stdout.strip().splitlines()[-1]
 
 

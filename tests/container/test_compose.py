@@ -23,7 +23,7 @@ def compose_command() -> list[str]:
         return [DOCKER, "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
-    pytest.fail("neither `docker compose` nor `docker-compose` is installed (hack/docker-engine.sh installs it)")
+    pytest.fail("neither `docker compose` nor `docker-compose` is installed (hack/tools/docker-engine.sh installs it)")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ The release is deployed with `skaffold run` when it is not installed yet (`make 
 it; SKAFFOLD_PROFILE=offline and friends are honoured by skaffold itself). The tier runs on the
 developer's own cluster and leaves it as it found it: every test gives back what it changed, the
 release stays installed and the cluster stays up (`make down` deletes it). The session proves it:
-`make up`'s port-forward (hack/port-forward.sh) runs through the whole session and must still serve
+`make up`'s port-forward (hack/cluster/port-forward.sh) runs through the whole session and must still serve
 the welcome page at its end, after every rollout, drain and pod deletion the tests made.
 """
 
@@ -78,7 +78,13 @@ def release(api):
 def dev_port_forward(release):
     """`make up`'s port-forward, running from the first e2e test to the last: it still serves at the end."""
     port = free_port()
-    cmd = [str(ROOT / "hack" / "port-forward.sh"), CONTEXT, NAMESPACE, f"svc/{SERVICE}", f"{port}:{SERVICE_PORT}"]
+    cmd = [
+        str(ROOT / "hack" / "cluster" / "port-forward.sh"),
+        CONTEXT,
+        NAMESPACE,
+        f"svc/{SERVICE}",
+        f"{port}:{SERVICE_PORT}",
+    ]
     proc = subprocess.Popen(cmd, env=tool_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield port
@@ -92,7 +98,7 @@ def dev_port_forward(release):
                 break
             time.sleep(1)
         assert getattr(reply, "status", None) == 200, f"make up's port-forward no longer serves: {reply!r}"
-        assert proc.poll() is None, f"hack/port-forward.sh exited {proc.returncode}"
+        assert proc.poll() is None, f"hack/cluster/port-forward.sh exited {proc.returncode}"
     finally:
         proc.terminate()
         proc.wait(timeout=30)

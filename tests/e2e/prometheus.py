@@ -1,4 +1,4 @@
-"""The cluster's Prometheus (hack/monitoring.sh), asked through its HTTP API over the API server's
+"""The cluster's Prometheus (hack/addons/prometheus), asked through its HTTP API over the API server's
 port-forward to its pod."""
 
 from __future__ import annotations

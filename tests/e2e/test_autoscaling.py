@@ -1,4 +1,4 @@
-"""The chart's HorizontalPodAutoscaler, fed by the cluster's metrics-server (hack/metrics-server.sh), really
+"""The chart's HorizontalPodAutoscaler, fed by the cluster's metrics-server (hack/addons/metrics-server), really
 scales: a release in a namespace of its own with autoscaling on (1 to 3 replicas, a 50 % CPU target of the
 pod's 100m request) and a short scale-down stabilization window in autoscaling.behavior. Its HPA shows a
 current CPU utilisation; load through `kubectl port-forward` raises the replicas above 1; once the load
@@ -67,7 +67,7 @@ def metrics_server(core) -> str:
     """A pod of metrics-server in kube-system."""
     pods = core.list_namespaced_pod("kube-system", label_selector=METRICS_SERVER).items
     if not pods:
-        pytest.skip("no metrics-server in the cluster (hack/metrics-server.sh up; METRICS=0 leaves it out)")
+        pytest.skip("no metrics-server in the cluster (hack/addons/addon.sh up metrics-server; METRICS=0: none)")
     return pods[0].metadata.name
 
 
@@ -153,7 +153,7 @@ def load(namespace: str) -> Iterator[dict[str, int]]:
 
 
 def test_metrics_server_is_the_pinned_build(metrics_server):
-    # The binary in the running pod reports the version it was stamped with (hack/install-tools.sh metrics-server).
+    # The binary in the running pod reports the version it was stamped with (install-tools.sh metrics-server).
     out = run(
         "kubectl", "--context", CONTEXT, "-n", "kube-system", "exec", metrics_server, "--",
         "/bin/metrics-server", "--version",

@@ -1,5 +1,5 @@
 """Both pages in a real browser (Debian's Chromium, headless) through the cluster path a developer uses:
-`make up`'s port-forward (hack/port-forward.sh, run by the session) to the release's Service. The colour on
+`make up`'s port-forward (hack/cluster/port-forward.sh, run by the session) to the release's Service. The colour on
 screen, the heading the release is configured with, and a console without errors or CSP violations."""
 
 from __future__ import annotations

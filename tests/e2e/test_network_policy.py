@@ -1,4 +1,4 @@
-"""The chart's default NetworkPolicy, enforced by the cluster's agent (kube-router, hack/netpol.sh).
+"""The chart's default NetworkPolicy, enforced by the cluster's agent (kube-router, hack/addons/kube-router).
 
 Client pods (tests/e2e/clientpods.py) in three namespaces: a throwaway one the policy does not admit, the
 release's namespace, and `monitoring` (Prometheus's, admitted for the scrape). Each makes real
@@ -39,12 +39,12 @@ def agent(core) -> str:
     """A pod of the agent's DaemonSet."""
     pods = core.list_namespaced_pod("kube-system", label_selector="app.kubernetes.io/name=kube-router").items
     if not pods:
-        pytest.skip("no NetworkPolicy agent in the cluster (hack/netpol.sh up; NETPOL=0 leaves it out)")
+        pytest.skip("no NetworkPolicy agent in the cluster (hack/addons/addon.sh up kube-router; NETPOL=0: none)")
     return pods[0].metadata.name
 
 
 def test_the_agent_is_the_pinned_build(agent):
-    # The binary reports the version it was stamped with (hack/install-tools.sh kube-router).
+    # The binary reports the version it was stamped with (hack/tools/install-tools.sh kube-router).
     proc = kubectl_in("kube-system", "exec", agent, "--", "kube-router", "--version")
     out = proc.stdout + proc.stderr  # it prints to stderr
     assert f" version {pins()['KUBE_ROUTER_VERSION']}," in out, out

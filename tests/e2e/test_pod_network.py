@@ -4,7 +4,7 @@ A release of chart/ with two replicas in a namespace of its own: the chart's def
 them on two nodes. A client pod on every node (tests/e2e/clientpods.py, in the release's namespace, which its
 NetworkPolicy admits) connects to each replica's pod IP, to the Service's ClusterIP and to the Service's
 DNS name: every connection from every node gets a 200. Between nodes that is the pod network's doing (on
-the locally built node image, kube-router's routes, exchanged over BGP: hack/kind-node/files/kind/manifests/
+the locally built node image, kube-router's routes, exchanged over BGP: hack/images/kind-node/files/kind/manifests/
 default-cni.yaml), and the DNS name is answered by CoreDNS, which runs on only some of the nodes.
 
 Pod to pod keeps the client pod's address on every path, so the NetworkPolicy on the other node admits it.
@@ -12,7 +12,7 @@ kube-router's router masquerades what a pod sends outside its ipset `kube-router
 refreshes that set at its start and then every 5 minutes only: on a new cluster the node that started
 first lacks the other node's subnet for up to 5 minutes. Its cross-node requests then left with the node's
 address, which the policy refuses: half of all fresh connections through the ClusterIP refused, measured.
-The node image's guard (hack/kind-node/files/usr/local/bin/entrypoint) keeps pod to pod unmasqueraded; the
+The node image's guard (hack/images/kind-node/files/usr/local/bin/entrypoint) keeps pod to pod unmasqueraded; the
 last test takes the other subnets out of each node's set and shows every request still admitted, and seen
 by the server with the client pod's own address.
 """

@@ -1,4 +1,4 @@
-"""The chart's ServiceMonitor against the cluster's real Prometheus (hack/monitoring.sh, run by the Prometheus
+"""The chart's ServiceMonitor against the cluster's real Prometheus (hack/addons/prometheus, run by the Prometheus
 Operator in namespace monitoring): every pod of the release is a target that is up, and what the service
 counts is what Prometheus stores, request for request. Prometheus is asked through its own query API, over
 the API server's port-forward to its pod.

@@ -29,7 +29,7 @@ LOCKED = dict(re.findall(r"^([a-z0-9_.-]+)==([^ \\]+)", (ROOT / "requirements.lo
 def space():
     """A repository path of this module's own in the registry; its manifests and local tags go at the end."""
     space = f"e2e-{uuid.uuid4().hex[:8]}"
-    run("hack/registry.sh", "up")
+    run("hack/cluster/registry.sh", "up")
     yield space
     registry = oci.Registry(HOST)
     for repository, tag in ((f"{space}/flask-service", VERSION), (f"{space}/charts/flask-service", VERSION)):

@@ -1,4 +1,4 @@
-"""The chart's HTTPRoute, and separately its Ingress, served by the cluster's Traefik (hack/routing.sh):
+"""The chart's HTTPRoute, and separately its Ingress, served by the cluster's Traefik (hack/addons/traefik):
 each case installs chart/ into a namespace of its own with only that route enabled and the chart's
 default host name, and fetches `/` and `/next` through Traefik's Service (over the API server's
 port-forward to the pod behind it, as `kubectl port-forward svc/traefik` does) with that Host header.
@@ -6,7 +6,7 @@ A request for another host gets Traefik's own 404. The HTTPRoute must be Accepte
 resolved by the Gateway's controller.
 
 Traefik sends to the pod endpoints from its own namespace, so with the cluster's NetworkPolicy agent on
-(hack/netpol.sh) each page served is a connection the chart's policy admitted. The installed policy is
+(hack/addons/kube-router) each page served is a connection the chart's policy admitted. The installed policy is
 also evaluated against the live Traefik pod (its namespace and labels) as an agent would, which holds
 on a cluster without the agent too.
 """
@@ -24,7 +24,7 @@ from tests.support.versions import pins
 from .kube import CONTEXT, Target, fresh_namespace, image_values, install_chart, pod_get, ready_targets, run, wait_until
 
 HOST = "flask-service.local"  # the chart's default host of both routes
-TRAEFIK = "traefik"  # its namespace, Service, Gateway and classes (hack/routing/traefik.yaml)
+TRAEFIK = "traefik"  # its namespace, Service, Gateway and classes (hack/addons/traefik/traefik.yaml)
 GATEWAY_CONTROLLER = "traefik.io/gateway-controller"
 ROUTE_WAIT = 60  # seconds for Traefik to see a new route and serve it
 
@@ -37,12 +37,12 @@ def image(release, apps) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def traefik(core, discovery) -> Target:
     targets = ready_targets(core, discovery, service=TRAEFIK, namespace=TRAEFIK, port=80)
-    assert targets, "Traefik's Service has no ready endpoint: is hack/routing.sh up?"
+    assert targets, "Traefik's Service has no ready endpoint: is hack/addons/addon.sh up traefik?"
     return targets[0]
 
 
 def test_traefik_is_the_pinned_build(traefik):
-    # The binary in the running pod reports the version it was built as (hack/install-tools.sh traefik).
+    # The binary in the running pod reports the version it was built as (hack/tools/install-tools.sh traefik).
     out = run("kubectl", "--context", CONTEXT, "-n", TRAEFIK, "exec", traefik.pod, "--", "/bin/traefik", "version")
     version = re.escape(pins()["TRAEFIK_VERSION"])
     assert re.search(rf"^Version:\s+{version}$", out.stdout, re.MULTILINE), out.stdout

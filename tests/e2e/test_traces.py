@@ -1,4 +1,4 @@
-"""The service's traces in the cluster's OpenTelemetry Collector (hack/monitoring.sh): a release of chart/ in a
+"""The service's traces in the cluster's OpenTelemetry Collector (hack/addons/prometheus): a release of chart/ in a
 namespace of its own, with the main release's image and the chart's tracing values pointed at the collector's
 Service, exports a span per request; the collector's debug exporter logs each one, and the test reads that log
 through the API server. The release's service name is its namespace, so spans of other runs are told apart.

@@ -2,7 +2,7 @@
 the heading in the DOM, and a console without errors or CSP violations under the service's strict CSP.
 
 The screenshots are copied to docs/screenshots/ on every passing run, beside the docs that show them.
-Chromium comes from hack/debian-package.sh chromium (`make test` runs it first); without it these tests fail.
+Chromium comes from hack/tools/debian-package.sh chromium (`make test` runs it first); without it these tests fail.
 """
 
 import shutil

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-INSTALL_HINT = "hack/debian-package.sh chromium"
+INSTALL_HINT = "hack/tools/debian-package.sh chromium"
 TIMEOUT = 60.0
 WINDOW = (800, 600)
 FLAGS = (

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The local OCI registry beside the kind cluster, wired the way kind documents it
+# (https://kind.sigs.k8s.io/docs/user/local-registry/):
+#
+#   up      build its image (once per version), start the container, published on
+#           127.0.0.1:$REGISTRY_PORT only; its storage is a named volume, so what was
+#           pushed survives `make down`
+#   wire    for the cluster $CLUSTER_NAME: connect the registry to Docker's `kind` network,
+#           give every node's containerd a certs.d/localhost:$REGISTRY_PORT/hosts.toml that
+#           sends pulls of localhost:$REGISTRY_PORT/... to the registry container, and
+#           publish the local-registry-hosting ConfigMap in kube-public (KEP-1755)
+#   down    stop and remove the container (the volume stays)
+#   address print the registry's address as pushed to and pulled from: localhost:$REGISTRY_PORT
+#
+# The registry is the CNCF Distribution registry, built from Go module sources
+# (hack/tools/install-tools.sh registry) into a FROM-scratch image, with or without AIRGAP:
+# the same binary either way, and nothing to pull.
+set -euo pipefail
+
+# shellcheck source=hack/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+NAME=flask-service-registry
+PORT=${REGISTRY_PORT:-5001}
+ADDRESS=localhost:$PORT
+IMAGE=flask-service-registry:$REGISTRY_VERSION
+CLUSTER=$CLUSTER_NAME
+
+image() {
+  "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1 && return
+  "$HACK/tools/install-tools.sh" registry >&2
+  local ctx
+  ctx=$(mktemp -d)
+  # shellcheck disable=SC2064
+  trap "rm -rf '$ctx'" RETURN
+  cp "$ROOT/.tools/bin/registry" "$HACK/cluster/registry/config.yml" "$ctx/"
+  mkdir "$ctx/data"
+  "$DOCKER" build -q -t "$IMAGE" -f "$HACK/cluster/registry/Dockerfile" "$ctx" >&2
+}
+
+running() { [ "$("$DOCKER" inspect --format '{{.State.Running}}' "$NAME" 2>/dev/null)" = true ]; }
+
+up() {
+  image
+  if running && [ "$("$DOCKER" inspect --format '{{.Config.Image}}' "$NAME")" = "$IMAGE" ]; then
+    log "up at $ADDRESS"
+    return
+  fi
+  "$DOCKER" rm -f "$NAME" >/dev/null 2>&1 || true
+  "$DOCKER" run -d --restart=always --name "$NAME" \
+    -p "127.0.0.1:$PORT:5000" -v flask-service-registry:/var/lib/registry \
+    --read-only --cap-drop ALL --security-opt no-new-privileges "$IMAGE" >/dev/null
+  for _ in $(seq 1 100); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/v2/"; then
+      log "up at $ADDRESS ($IMAGE)"
+      return
+    fi
+    sleep 0.1
+  done
+  "$DOCKER" logs "$NAME" >&2 || true
+  die "the registry did not answer on 127.0.0.1:$PORT"
+}
+
+wire() {
+  running || die "the registry is not running (hack/cluster/registry.sh up)"
+  if [ "$("$DOCKER" inspect -f '{{json .NetworkSettings.Networks.kind}}' "$NAME")" = null ]; then
+    "$DOCKER" network connect kind "$NAME"
+  fi
+  local node hosts
+  hosts="[host.\"http://$NAME:5000\"]"
+  for node in $("$KIND" get nodes --name "$CLUSTER"); do
+    # containerd reads certs.d on every pull: no restart needed.
+    "$DOCKER" exec -i "$node" sh -c "mkdir -p /etc/containerd/certs.d/$ADDRESS && cat > /etc/containerd/certs.d/$ADDRESS/hosts.toml" <<<"$hosts"
+  done
+  kc apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: local-registry-hosting
+  namespace: kube-public
+data:
+  localRegistryHosting.v1: |
+    host: "$ADDRESS"
+    help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
+YAML
+  log "cluster $CLUSTER pulls $ADDRESS/... from $NAME"
+}
+
+down() {
+  "$DOCKER" rm -f "$NAME" >/dev/null 2>&1 || true
+  log "stopped (volume flask-service-registry kept)"
+}
+
+case ${1:-} in
+up) up ;;
+wire) wire ;;
+down) down ;;
+address) echo "$ADDRESS" ;;
+*) die "usage: $0 up|wire|down|address" ;;
+esac

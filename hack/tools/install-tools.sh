@@ -1,0 +1,429 @@
+#!/usr/bin/env bash
+# Install the pinned developer tools into the project-local .tools/bin:
+# helm, kind, skaffold, kubeconform, actionlint, shfmt, helm-docs and the Distribution registry
+# (built from Go module sources with `go install`/`go build`, never downloaded
+# as release binaries) and kubectl
+# (copied from hack/tools/build-k8s.sh's output so it matches the cluster version).
+# For the chart tier only, on request (`make chart` and `make test` ask): promtool,
+# which checks and unit-tests the chart's Prometheus rules; a large build that
+# `make up` does not need. For the benchmarks only, on request: oha, the
+# open-loop HTTP load generator, built from crates.io with `cargo install`
+# (needs a Rust toolchain). For the cluster's add-ons, on request (hack/addons/prometheus and
+# hack/addons/traefik ask): the Prometheus components, and traefik, a large build (about 10 minutes
+# cold) that a cluster run with ROUTING=0 does not need; hack/addons/kube-router asks for kube-router and
+# hack/addons/metrics-server for metrics-server.
+#
+# Idempotent: a tool whose binary already reports its pinned version is not
+# rebuilt, so the warm path takes a few seconds. Versions: hack/versions.env.
+#
+# Usage: hack/tools/install-tools.sh            install everything but promtool, the cluster's
+#                                         add-ons (Prometheus, its operator, the
+#                                         OpenTelemetry Collector, traefik) and oha
+#        hack/tools/install-tools.sh NAME...    only these (helm kind skaffold kubeconform promtool
+#                                         kubectl actionlint shfmt helm-docs registry prometheus
+#                                         prometheus-operator otelcol traefik kube-router
+#                                         metrics-server oha)
+set -euo pipefail
+
+# shellcheck source=hack/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+bin="${TOOLS_BIN:-${ROOT}/.tools/bin}"
+mkdir -p "${bin}"
+need() { command -v "$1" >/dev/null || die "$1 is required (see README: installing the tools)"; }
+
+# Static, path-free binaries; no VCS stamping since we build from module zips.
+export CGO_ENABLED=0
+# No DWARF: nothing here is debugged with a debugger, and the compiler skips a tenth of its work.
+export GOFLAGS="-trimpath -buildvcs=false -gcflags=all=-dwarf=false"
+export GOBIN="${bin}"
+# Run the go commands outside any module of the caller.
+cd "${TMPDIR:-/tmp}"
+
+summary=()
+
+# Every binary built here is also kept in the machine's cache, under its name, its version and the hash of
+# its recipe: a new clone of the tree copies it instead of linking it again from the Go build cache (about
+# 90 s for all of them).
+cache="${XDG_CACHE_HOME:-${HOME}/.cache}/flask-service/tools"
+
+# recipe_of BUILD-FUNCTION: the hash of what builds one tool: the text of its build function (and of the
+# build_ functions it calls), the values of the variables they name, and the Go flags. Editing another
+# tool's recipe, or any other line of the hack/ scripts, keeps this tool's copy.
+recipe_of() {
+  local text fn var
+  text="$(declare -f "$1")"
+  while read -r fn; do
+    [[ "${fn}" == "$1" ]] || text+=$'\n'"$(declare -f "${fn}" 2>/dev/null)"
+  done < <(grep -o 'build_[a-z_]*' <<<"${text}" | sort -u)
+  {
+    echo "${text}"
+    # shellcheck disable=SC2016  # the literal text ${NAME, as the build functions write their variables
+    grep -o '\${[A-Z][A-Z0-9_]*' <<<"${text}" | cut -c3- | sort -u | while read -r var; do echo "${var}=${!var-}"; done
+    echo "GOFLAGS=${GOFLAGS} CGO_ENABLED=${CGO_ENABLED}"
+    [[ "$1" != build_otelcol ]] || cat "${HACK}/addons/otel-collector/otelcol-builder.yaml"
+  } | sha256sum | cut -c1-12
+}
+
+# keep NAME KEPT: a copy of .tools/bin/NAME in the machine's cache, as KEPT.
+keep() {
+  mkdir -p "${cache}"
+  install -m 0755 "${bin}/$1" "$2.tmp" && mv -f "$2.tmp" "$2"
+}
+
+# ensure NAME VERSION "CHECK ARGS" BUILD-FUNCTION
+ensure() {
+  local name="$1" version="$2" check="$3" build="$4" start kept
+  kept="${cache}/${name}-${version}-$(recipe_of "${build}")"
+  # shellcheck disable=SC2086  # CHECK ARGS is a word list on purpose
+  if has_version "${bin}/${name}" "${version}" ${check}; then
+    [[ -L "${bin}/${name}" || -e "${kept}" ]] || keep "${name}" "${kept}"
+    summary+=("${name} ${version} (cached)")
+    return
+  fi
+  # A developer's own copy at the pinned version (kubectl, helm, kind, skaffold are on most of their PATHs):
+  # used as it is, never built again.
+  local dir
+  while read -r -d: dir; do
+    [[ -n "${dir}" && "$(readlink -f "${dir}")" != "$(readlink -f "${bin}")" ]] || continue
+    # shellcheck disable=SC2086
+    if has_version "${dir}/${name}" "${version}" ${check}; then
+      ln -sfn "${dir}/${name}" "${bin}/${name}"
+      summary+=("${name} ${version} (on PATH: ${dir}/${name})")
+      return
+    fi
+  done <<<"${PATH}:"
+  # shellcheck disable=SC2086
+  if has_version "${kept}" "${version}" ${check}; then
+    install -m 0755 "${kept}" "${bin}/${name}"
+    summary+=("${name} ${version} (from the machine's cache)")
+    return
+  fi
+  start=$(date +%s)
+  log "building ${name} ${version} ..."
+  "${build}"
+  # shellcheck disable=SC2086
+  has_version "${bin}/${name}" "${version}" ${check} ||
+    {
+      log "${name}: built binary does not report ${version}"
+      "${bin}/${name}" ${check} >&2 || true
+      exit 1
+    }
+  keep "${name}" "${kept}"
+  summary+=("${name} ${version} (built in $(($(date +%s) - start)) s)")
+}
+
+build_helm() {
+  need go
+  # Without these ldflags helm reports itself as v3 "unknown" and renders
+  # .Capabilities.KubeVersion as v1.20; upstream's Makefile derives the
+  # Kubernetes version from its client-go requirement (v0.N => 1.N).
+  local gomod client_go minor
+  gomod="$(mod_field "helm.sh/helm/v3@${HELM_VERSION}" GoMod)"
+  client_go="$(sed -n 's#^[[:space:]]*k8s.io/client-go \(v[0-9.]*\).*#\1#p' "${gomod}" | head -n1)"
+  minor="$(cut -d. -f2 <<<"${client_go}")"
+  [[ -n "${minor}" ]] || {
+    log "helm: cannot find the client-go version in ${gomod}"
+    exit 1
+  }
+  go install -ldflags "-s -w \
+    -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} \
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${minor} \
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 \
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${minor}" \
+    "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
+}
+
+build_kind() {
+  need go
+  go install "sigs.k8s.io/kind@${KIND_VERSION}"
+}
+
+build_actionlint() {
+  need go
+  # actionlint reads its version from the module's build info.
+  go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
+}
+
+build_shfmt() {
+  need go
+  # shfmt prints the module's version from its build info.
+  go install "mvdan.cc/sh/v3/cmd/shfmt@${SHFMT_VERSION}"
+}
+
+build_helm_docs() {
+  need go
+  # helm-docs prints main.version for --version and in the README footer; upstream's release stamps it
+  # without the leading v.
+  go install -ldflags "-s -w -X main.version=${HELM_DOCS_VERSION#v}" \
+    "github.com/norwoodj/helm-docs/cmd/helm-docs@${HELM_DOCS_VERSION}"
+}
+
+build_registry() {
+  need go
+  # A static binary (CGO_ENABLED=0 above): hack/cluster/registry.sh runs it in a FROM-scratch image.
+  go install -ldflags "-s -w -X github.com/distribution/distribution/v3/version.version=${REGISTRY_VERSION}" \
+    "github.com/distribution/distribution/v3/cmd/registry@${REGISTRY_VERSION}"
+}
+
+# build_prometheus_cmd NAME: cmd/NAME of the Prometheus module (prometheus for the cluster, promtool
+# for the chart tier). prometheus is built without the builtinassets tag: the query API and the rule
+# engine, no web UI. Of the service discoveries only Kubernetes' (what the operator's scrape configs use)
+# and the always-built file, HTTP and static ones: upstream's remove_all_sd and enable_kubernetes_sd tags
+# leave out the cloud providers' SDKs, most of the build. Both commands take the same tags, so the
+# packages they share are compiled once.
+build_prometheus_cmd() {
+  need go
+  # The release's VERSION file must agree with prometheus_release, else the version check lies.
+  local src release
+  src="$(mod_field "github.com/prometheus/prometheus@${PROMETHEUS_VERSION}" Dir)"
+  release="$(cat "${src}/VERSION")"
+  [[ "${release}" == "$(prometheus_release)" ]] ||
+    {
+      log "$1: module ${PROMETHEUS_VERSION} is release ${release}, not $(prometheus_release)"
+      exit 1
+    }
+  # A module zip has no git revision: the module version stands in for it.
+  go install -ldflags "-s -w \
+    -X github.com/prometheus/common/version.Version=${release} \
+    -X github.com/prometheus/common/version.Revision=${PROMETHEUS_VERSION}" \
+    -tags remove_all_sd,enable_kubernetes_sd \
+    "github.com/prometheus/prometheus/cmd/$1@${PROMETHEUS_VERSION}"
+}
+build_prometheus() { build_prometheus_cmd prometheus; }
+build_promtool() { build_prometheus_cmd promtool; }
+
+build_prometheus_operator() {
+  need go
+  # The operator's go.mod replaces two of its own packages with directories that the module zip leaves
+  # out; the proxy serves them as modules of the same version, so drop the replaces and use those.
+  local src work
+  src="$(mod_field "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}" Dir)"
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  cp -r "${src}/." "${work}/"
+  chmod -R u+w "${work}"
+  (cd "${work}" &&
+    go mod edit -dropreplace github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring \
+      -dropreplace github.com/prometheus-operator/prometheus-operator/pkg/client &&
+    go build -mod=mod -o "${bin}/" \
+      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_VERSION#v}" \
+      ./cmd/operator ./cmd/prometheus-config-reloader)
+  mv "${bin}/operator" "${bin}/prometheus-operator"
+}
+
+# Traefik's go.mod cannot be built as downloaded; three patches, made in a writable copy:
+#  1. github.com/traefik/traefik/dynamic/ext: go.mod replaces it with ./pkg/config/dynamic/ext, a
+#     nested module that the module zip leaves out and the proxy does not serve. Upstream it holds
+#     empty extension points embedded inline in the dynamic configuration; a stub module with the
+#     same empty types fills that directory without changing behaviour.
+#  2. github.com/abbot/go-http-auth: go.mod replaces it with a revision of the containous fork that
+#     the proxy refuses; the fork's older revision below is served and has the same API (upstream
+#     abbot/go-http-auth does not: no CheckSecret, no RequireAuthStale).
+#  3. github.com/go-acme/lego/v5: 13 of its ACME DNS-challenge providers import SDKs that the proxy
+#     refuses; a copy of lego without those providers in its registry (zz_gen_dns_providers.go)
+#     builds. Only those DNS providers are lost, which nothing on a local cluster uses.
+TRAEFIK_HTTP_AUTH=github.com/containous/go-http-auth@v0.4.1-0.20200324110947-a37a7636d23e
+TRAEFIK_LEGO_DROPPED="alidns aliesa azion dnsimple edgedns edgeone huaweicloud oraclecloud regfish sakuracloud tencentcloud ucloud yandexcloud"
+build_traefik() {
+  need go
+  local src work lego p
+  src="$(mod_field "github.com/traefik/traefik/v3@${TRAEFIK_VERSION}" Dir)"
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  cp -r "${src}/." "${work}/traefik"
+  # 1.
+  mkdir -p "${work}/traefik/pkg/config/dynamic/ext"
+  printf 'module github.com/traefik/traefik/dynamic/ext\n\ngo 1.24\n' >"${work}/traefik/pkg/config/dynamic/ext/go.mod"
+  cat >"${work}/traefik/pkg/config/dynamic/ext/ext.go" <<'GO'
+// Package ext holds the dynamic configuration's extension points, empty in this build.
+package ext
+
+type HTTP struct{}
+
+type Router struct{}
+
+type RouterIng struct{}
+
+func (RouterIng) ToRouter() Router { return Router{} }
+GO
+  # 3.
+  lego="$(sed -n 's#^[[:space:]]*github.com/go-acme/lego/v5 \(v[^ ]*\).*#\1#p' "${work}/traefik/go.mod")"
+  cp -r "$(mod_field "github.com/go-acme/lego/v5@${lego}" Dir)/." "${work}/lego"
+  chmod -R u+w "${work}"
+  for p in ${TRAEFIK_LEGO_DROPPED}; do
+    sed -i -e "\#\"github.com/go-acme/lego/v5/providers/dns/${p}\"\$#d" \
+      -e "/^\tcase .*:\$/{N;/\n\t\treturn ${p}\.NewDNSProvider()\$/d}" \
+      "${work}/lego/providers/dns/zz_gen_dns_providers.go"
+  done
+  ! grep -qwE "${TRAEFIK_LEGO_DROPPED// /|}" "${work}/lego/providers/dns/zz_gen_dns_providers.go" ||
+    {
+      log "traefik: lego ${lego}'s provider list changed; update TRAEFIK_LEGO_DROPPED"
+      exit 1
+    }
+  # 2. and 3.
+  (cd "${work}/traefik" &&
+    go mod edit -replace "github.com/abbot/go-http-auth=${TRAEFIK_HTTP_AUTH}" \
+      -replace "github.com/go-acme/lego/v5=../lego" &&
+    GOFLAGS="${GOFLAGS} -mod=mod" go build -o "${bin}/traefik" \
+      -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}" ./cmd/traefik)
+}
+
+build_otelcol() {
+  need go
+  # The collector's builder (ocb) generates a main module from hack/addons/otel-collector/otelcol-builder.yaml and
+  # builds it (static: CGO_ENABLED=0 above); `go run` builds ocb itself once into the Go build cache.
+  local work
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  sed -e "s/OTELCOL_VERSION/${OTELCOL_VERSION}/" -e "s/OTELCOL_RELEASE/${OTELCOL_VERSION#v}/" \
+    "${HACK}/addons/otel-collector/otelcol-builder.yaml" >"${work}/builder.yaml"
+  go run "go.opentelemetry.io/collector/cmd/builder@${OTELCOL_VERSION}" \
+    --config "${work}/builder.yaml" --output-path "${work}/src" >"${work}/log" 2>&1 ||
+    {
+      cat "${work}/log" >&2
+      return 1
+    }
+  mv "${work}/src/otelcol" "${bin}/otelcol"
+}
+
+build_kube_router() {
+  need go
+  # v2.1.0 is the newest kube-router the module proxy serves, and its go.mod pins dependencies with
+  # reported flaws. As distributions that still ship it do, build it with those raised (versions.env's
+  # KUBE_ROUTER_RAISED says which and why), in a writable copy of the module.
+  local src work
+  src="$(mod_field "github.com/cloudnativelabs/kube-router/v2@${KUBE_ROUTER_VERSION}" Dir)"
+  [[ -d "${src}" ]] || {
+    log "kube-router: module source not found"
+    exit 1
+  }
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  cp -r "${src}/." "${work}/"
+  chmod -R u+w "${work}"
+  # shellcheck disable=SC2086  # a list of module@version words
+  (cd "${work}" && go get ${KUBE_ROUTER_RAISED} && go mod tidy &&
+    go build -o "${bin}/kube-router" \
+      -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION}" \
+      ./cmd/kube-router)
+}
+
+build_metrics_server() {
+  need go
+  # Upstream's Makefile stamps client-go's version package, which `metrics-server --version` prints
+  # (gitVersion); a module zip has no git commit, and the module's time stands in for the build date.
+  local build_date
+  build_date="$(go list -m -json "sigs.k8s.io/metrics-server@${METRICS_SERVER_VERSION}" |
+    sed -n 's/^[[:space:]]*"Time": "\(.*\)",$/\1/p')"
+  go install -ldflags "-s -w \
+    -X k8s.io/client-go/pkg/version.gitVersion=${METRICS_SERVER_VERSION} \
+    -X k8s.io/client-go/pkg/version.buildDate=${build_date}" \
+    "sigs.k8s.io/metrics-server/cmd/metrics-server@${METRICS_SERVER_VERSION}"
+}
+
+build_oha() {
+  need cargo
+  # --locked: the dependency versions oha's release pinned. --root: the binary lands in .tools/bin.
+  cargo install --quiet --locked --version "${OHA_VERSION}" --root "${ROOT}/.tools" oha
+}
+
+build_kubeconform() {
+  need go
+  go install -ldflags "-s -w -X main.version=${KUBECONFORM_VERSION}" \
+    "github.com/yannh/kubeconform/cmd/kubeconform@${KUBECONFORM_VERSION}"
+}
+
+build_skaffold() {
+  need go
+  # skaffold's go.mod has replace/exclude directives, which `go install
+  # pkg@version` refuses; build the module source as the main module instead.
+  local src work build_date
+  src="$(mod_field "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}" Dir)"
+  [[ -d "${src}" ]] || {
+    log "skaffold: module source not found"
+    exit 1
+  }
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  cp -r "${src}/." "${work}/"
+  chmod -R u+w "${work}"
+  build_date="$(go list -m -json "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}" |
+    sed -n 's/^[[:space:]]*"Time": "\(.*\)",$/\1/p')"
+  # Tags and ldflags as upstream's Makefile for a linux release build.
+  (cd "${work}" && go build -mod=mod -o "${bin}/skaffold" \
+    -tags "timetzdata osusergo netgo static_build release" \
+    -ldflags "-s -w \
+      -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=${SKAFFOLD_VERSION} \
+      -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.buildDate=${build_date}" \
+    ./cmd/skaffold)
+}
+
+install_kubectl() {
+  # kubectl must match the cluster's Kubernetes version: take the one that
+  # hack/tools/build-k8s.sh built (it builds only what is missing).
+  local k8s_bin
+  k8s_bin="$("${HACK}/tools/build-k8s.sh" bin-dir-only)"
+  if [[ ! -x "${k8s_bin}/kubectl" ]]; then
+    "${HACK}/tools/build-k8s.sh"
+  fi
+  install -m 0755 "${k8s_bin}/kubectl" "${bin}/kubectl"
+}
+
+tools=("$@")
+[[ ${#tools[@]} -gt 0 ]] || tools=(helm kind kubeconform skaffold kubectl actionlint shfmt helm-docs registry)
+for t in "${tools[@]}"; do
+  case "${t}" in
+  helm) ensure helm "${HELM_VERSION}" "version --short" build_helm ;;
+  kind) ensure kind "${KIND_VERSION}" "version" build_kind ;;
+  kubeconform) ensure kubeconform "${KUBECONFORM_VERSION}" "-v" build_kubeconform ;;
+  promtool) ensure promtool "$(prometheus_release)" "--version" build_promtool ;;
+  skaffold) ensure skaffold "${SKAFFOLD_VERSION}" "version" build_skaffold ;;
+  kubectl) ensure kubectl "${KUBERNETES_VERSION}" "version --client" install_kubectl ;;
+  actionlint) ensure actionlint "${ACTIONLINT_VERSION}" "-version" build_actionlint ;;
+  shfmt) ensure shfmt "${SHFMT_VERSION}" "--version" build_shfmt ;;
+  helm-docs) ensure helm-docs "${HELM_DOCS_VERSION#v}" "--version" build_helm_docs ;;
+  registry) ensure registry "${REGISTRY_VERSION}" "--version" build_registry ;;
+  prometheus) ensure prometheus "$(prometheus_release)" "--version" build_prometheus ;;
+  prometheus-operator) ensure prometheus-operator "${PROMETHEUS_OPERATOR_VERSION#v}" "--version" build_prometheus_operator ;;
+  otelcol) ensure otelcol "${OTELCOL_VERSION#v}" "--version" build_otelcol ;;
+  traefik) ensure traefik "${TRAEFIK_VERSION}" "version" build_traefik ;;
+  kube-router) ensure kube-router "${KUBE_ROUTER_VERSION}" "--version" build_kube_router ;;
+  metrics-server) ensure metrics-server "${METRICS_SERVER_VERSION}" "--version" build_metrics_server ;;
+  oha) ensure oha "${OHA_VERSION}" "--version" build_oha ;;
+  *)
+    log "unknown tool: ${t}"
+    exit 2
+    ;;
+  esac
+done
+
+# skaffold's own settings for this project (SKAFFOLD_CONFIG points here, set by the Makefile):
+# no update check and no usage telemetry, both of which would call out to the internet.
+skaffold_config="${ROOT}/.tools/skaffold-config.yaml"
+if [[ -x "${bin}/skaffold" && ! -s "${skaffold_config}" ]]; then
+  "${bin}/skaffold" config set --config "${skaffold_config}" --global update-check false >/dev/null
+  "${bin}/skaffold" config set --config "${skaffold_config}" --global collect-metrics false >/dev/null
+fi
+
+# skaffold and kind run `docker` from PATH. When DOCKER names a particular client (the one that
+# matches the engine and speaks BuildKit without buildx), link it into .tools/bin, which the
+# Makefile puts first on PATH.
+if [[ -n "${DOCKER:-}" ]]; then
+  docker_client="$(readlink -f "$(command -v "${DOCKER}")" 2>/dev/null || true)"
+  [[ -x "${docker_client}" ]] || {
+    log "DOCKER=${DOCKER} is not an executable"
+    exit 1
+  }
+  ln -sfn "${docker_client}" "${bin}/docker"
+  summary+=("docker -> ${DOCKER}")
+fi
+
+printf -v line '%s, ' "${summary[@]}"
+echo "tools in .tools/bin: ${line%, }"
