@@ -194,17 +194,26 @@ build_prometheus_cmd() {
 build_prometheus() { build_prometheus_cmd prometheus; }
 build_promtool() { build_prometheus_cmd promtool; }
 
+# build_module_copy MODULE@VERSION: a writable copy of the module's source (for builds that edit its
+# go.mod), in a new directory whose path it prints; the caller removes it.
+build_module_copy() {
+  local src work
+  src="$(mod_field "$1" Dir)"
+  [[ -d "${src}" ]] || die "$1: module source not found"
+  work="$(mktemp -d)"
+  cp -r "${src}/." "${work}/"
+  chmod -R u+w "${work}"
+  echo "${work}"
+}
+
 build_prometheus_operator() {
   need go
   # The operator's go.mod replaces two of its own packages with directories that the module zip leaves
   # out; the proxy serves them as modules of the same version, so drop the replaces and use those.
-  local src work
-  src="$(mod_field "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}" Dir)"
-  work="$(mktemp -d)"
+  local work
+  work="$(build_module_copy "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}")"
   # shellcheck disable=SC2064
   trap "rm -rf '${work}'" RETURN
-  cp -r "${src}/." "${work}/"
-  chmod -R u+w "${work}"
   (cd "${work}" &&
     go mod edit -dropreplace github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring \
       -dropreplace github.com/prometheus-operator/prometheus-operator/pkg/client &&
@@ -296,17 +305,10 @@ build_kube_router() {
   # v2.1.0 is the newest kube-router the module proxy serves, and its go.mod pins dependencies with
   # reported flaws. As distributions that still ship it do, build it with those raised (versions.env's
   # KUBE_ROUTER_RAISED says which and why), in a writable copy of the module.
-  local src work
-  src="$(mod_field "github.com/cloudnativelabs/kube-router/v2@${KUBE_ROUTER_VERSION}" Dir)"
-  [[ -d "${src}" ]] || {
-    log "kube-router: module source not found"
-    exit 1
-  }
-  work="$(mktemp -d)"
+  local work
+  work="$(build_module_copy "github.com/cloudnativelabs/kube-router/v2@${KUBE_ROUTER_VERSION}")"
   # shellcheck disable=SC2064
   trap "rm -rf '${work}'" RETURN
-  cp -r "${src}/." "${work}/"
-  chmod -R u+w "${work}"
   # shellcheck disable=SC2086  # a list of module@version words
   (cd "${work}" && go get ${KUBE_ROUTER_RAISED} && go mod tidy &&
     go build -o "${bin}/kube-router" \
@@ -343,17 +345,10 @@ build_skaffold() {
   need go
   # skaffold's go.mod has replace/exclude directives, which `go install
   # pkg@version` refuses; build the module source as the main module instead.
-  local src work build_date
-  src="$(mod_field "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}" Dir)"
-  [[ -d "${src}" ]] || {
-    log "skaffold: module source not found"
-    exit 1
-  }
-  work="$(mktemp -d)"
+  local work build_date
+  work="$(build_module_copy "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}")"
   # shellcheck disable=SC2064
   trap "rm -rf '${work}'" RETURN
-  cp -r "${src}/." "${work}/"
-  chmod -R u+w "${work}"
   build_date="$(go list -m -json "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}" |
     sed -n 's/^[[:space:]]*"Time": "\(.*\)",$/\1/p')"
   # Tags and ldflags as upstream's Makefile for a linux release build.

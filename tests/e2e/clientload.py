@@ -45,40 +45,6 @@ class BadStatusError(KubeError):
     pass
 
 
-class _Bounded:
-    """A few daemon threads running `_work` until stop() or MAX_SECONDS."""
-
-    threads = 1
-
-    def __init__(self, api: client.ApiClient):
-        self.core = client.CoreV1Api(api)
-        self.discovery = client.DiscoveryV1Api(api)
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(self.threads)]
-        self._deadline = 0.0
-
-    def __enter__(self):
-        self._deadline = time.monotonic() + MAX_SECONDS
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._halt()
-
-    def _halt(self) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=30)
-
-    def _running(self) -> bool:
-        return not self._stop.is_set() and time.monotonic() < self._deadline
-
-    def _work(self) -> None:
-        raise NotImplementedError
-
-
 def counter_samples(metrics_text: str) -> dict[tuple, float]:
     """Every sample of every counter and histogram, keyed by name and labels."""
     samples = {}
@@ -91,15 +57,34 @@ def counter_samples(metrics_text: str) -> dict[tuple, float]:
     return samples
 
 
-class CounterWatch(_Bounded):
+class CounterWatch:
+    """Scrapes every ready pod's counters, on a daemon thread, until stop() or MAX_SECONDS."""
+
     def __init__(self, api: client.ApiClient, namespace: str = NAMESPACE, service: str = SERVICE):
-        super().__init__(api)
+        self.core = client.CoreV1Api(api)
+        self.discovery = client.DiscoveryV1Api(api)
         self.namespace, self.service = namespace, service
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._deadline = 0.0
         self.scrapes: dict[str, list[dict[tuple, float]]] = defaultdict(list)  # per pod, in order
         self.failures: list[str] = []  # scrapes a pod answered with an error, or that could not be read
 
+    def __enter__(self):
+        self._deadline = time.monotonic() + MAX_SECONDS
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def stop(self) -> None:
-        self._halt()
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _running(self) -> bool:
+        return not self._stop.is_set() and time.monotonic() < self._deadline
 
     def _work(self) -> None:
         for _ in range(int(MAX_SECONDS / SCRAPE_INTERVAL)):

@@ -140,6 +140,13 @@ def release_pods(core: client.CoreV1Api) -> list[client.V1Pod]:
     return [p for p in pods if p.metadata.deletion_timestamp is None]
 
 
+def configured_headings(core: client.CoreV1Api, namespace: str = NAMESPACE) -> dict[str, str]:
+    """The headings the chart put in the release's ConfigMap in NAMESPACE (what its pods must serve)."""
+    maps = core.list_namespaced_config_map(namespace, label_selector="app.kubernetes.io/name=flask-service").items
+    (data,) = [m.data for m in maps if m.data and "WELCOME_HEADING" in m.data]
+    return {"/": data["WELCOME_HEADING"], "/next": data["NEXT_HEADING"]}
+
+
 # --- More releases of chart/, each in a namespace of its own -----------------------------------------
 
 

@@ -6,13 +6,7 @@ from __future__ import annotations
 
 from tests.support import browser
 
-from .kube import NAMESPACE
-
-
-def configured_headings(core) -> dict[str, str]:
-    selector = "app.kubernetes.io/instance=flask-service,app.kubernetes.io/name=flask-service"
-    (config,) = core.list_namespaced_config_map(NAMESPACE, label_selector=selector).items
-    return {"/": config.data["WELCOME_HEADING"], "/next": config.data["NEXT_HEADING"]}
+from .kube import configured_headings
 
 
 def test_pages_in_chromium_through_the_cluster(dev_port_forward, core, tmp_path):

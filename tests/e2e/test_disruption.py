@@ -196,8 +196,6 @@ def paths_ready(client_in_cluster, traefik_port, core) -> Paths:
 class Disruption:
     paths: list[PathResult]
     served: dict[str, float]  # per pod, from its scrapes
-    began: float
-    ended: float
 
 
 def under_load(api, paths: Paths, fault, allowed_failures=lambda result: []) -> Disruption:
@@ -223,7 +221,7 @@ def under_load(api, paths: Paths, fault, allowed_failures=lambda result: []) -> 
         ):
             assert result.served_between(start, end), f"{result.name}: no request answered {what} the fault"
     watch.check(MIN_SCRAPES)
-    return Disruption(results, watch.served(), began, ended)
+    return Disruption(results, watch.served())
 
 
 def test_template_change_loses_no_request(api, core, apps, discovery, paths_ready, restore_release):

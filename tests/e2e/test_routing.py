@@ -21,7 +21,18 @@ from kubernetes import client
 
 from tests.support.versions import pins
 
-from .kube import CONTEXT, Target, fresh_namespace, image_values, install_chart, pod_get, ready_targets, run, wait_until
+from .kube import (
+    CONTEXT,
+    Target,
+    configured_headings,
+    fresh_namespace,
+    image_values,
+    install_chart,
+    pod_get,
+    ready_targets,
+    run,
+    wait_until,
+)
 
 HOST = "flask-service.local"  # the chart's default host of both routes
 TRAEFIK = "traefik"  # its namespace, Service, Gateway and classes (hack/addons/traefik/traefik.yaml)
@@ -66,11 +77,6 @@ def route_conditions(api, namespace: str, name: str) -> dict[str, str]:
     return {}
 
 
-def headings(core, namespace: str) -> dict[str, str]:
-    (config,) = core.list_namespaced_config_map(namespace, label_selector="app.kubernetes.io/name=flask-service").items
-    return {"/": config.data["WELCOME_HEADING"], "/next": config.data["NEXT_HEADING"]}
-
-
 def admits(policy: client.V1NetworkPolicy, pod: client.V1Pod, namespace_labels: dict[str, str]) -> bool:
     """Whether an ingress rule of the policy admits the pod (a peer of matchLabels only, as the chart renders)."""
     for rule in policy.spec.ingress or []:
@@ -105,7 +111,7 @@ def test_pages_are_served_through_traefik_by_host_name(api, core, image, traefik
         return None if reply.status == 200 else f"GET / for {HOST}: {reply.status} {reply.body[:80]!r}"
 
     wait_until(f"Traefik to serve the {route}", not_served, timeout=ROUTE_WAIT)
-    expected = headings(core, namespace)
+    expected = configured_headings(core, namespace)
     for path, colour in (("/", "powderblue"), ("/next", "tomato")):
         reply = pod_get(traefik, path, namespace=TRAEFIK, headers={"Host": HOST})
         assert reply.status == 200, (path, reply)

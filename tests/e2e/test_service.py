@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.httpclient import route_count
 
-from .kube import NAMESPACE, POD_SELECTOR, Target, kubectl, pod_get, ready_targets
+from .kube import NAMESPACE, POD_SELECTOR, Target, configured_headings, kubectl, pod_get, ready_targets
 
 WELCOME = "Welcome to IFT510-Project by Swetha"
 NEXT = "Publishing the docker container to GITHUB"
@@ -20,16 +20,6 @@ def target(release, core, discovery) -> Target:
     targets = ready_targets(core, discovery)
     assert targets, "the Service has no ready endpoint"
     return targets[0]
-
-
-def configured_headings(core) -> dict[str, str]:
-    """The headings the chart put in the release's ConfigMap (what the pods must serve)."""
-    maps = core.list_namespaced_config_map(NAMESPACE, label_selector="app.kubernetes.io/instance=flask-service").items
-    data = {}
-    for cm in maps:
-        data.update(cm.data or {})
-    assert "WELCOME_HEADING" in data and "NEXT_HEADING" in data, f"ConfigMap data: {data}"
-    return {"/": data["WELCOME_HEADING"], "/next": data["NEXT_HEADING"]}
 
 
 def test_configmap_holds_the_default_headings(release, core):
