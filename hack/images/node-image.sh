@@ -39,12 +39,12 @@ COMPONENT_PACKAGES=iptables,conntrack,ipset,kmod,ca-certificates
 NODE_BINARIES=(kubeadm kubelet kubectl crictl)
 # kubeadm image name (registry.k8s.io/<name>) -> binary inside it.
 declare -A IMAGE_BINARY=(
-  [kube - apiserver]=kube-apiserver
-  [kube - controller - manager]=kube-controller-manager
-  [kube - scheduler]=kube-scheduler
-  [kube - proxy]=kube-proxy
+  ["kube-apiserver"]=kube-apiserver
+  ["kube-controller-manager"]=kube-controller-manager
+  ["kube-scheduler"]=kube-scheduler
+  ["kube-proxy"]=kube-proxy
   [etcd]=etcd
-  [coredns / coredns]=coredns
+  ["coredns/coredns"]=coredns
   [pause]=pause
 )
 

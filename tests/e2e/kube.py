@@ -140,6 +140,18 @@ def release_pods(core: client.CoreV1Api) -> list[client.V1Pod]:
     return [p for p in pods if p.metadata.deletion_timestamp is None]
 
 
+# AIRGAP=1: the add-ons run images built here (a FROM-scratch image of the binary at /bin/<name>);
+# otherwise upstream's published images.
+AIRGAP = os.environ.get("AIRGAP") == "1"
+
+
+def assert_runs_the_addons_image(core: client.CoreV1Api, namespace: str, pod: str, addon: str) -> None:
+    """POD runs an image that hack/addons/addon.sh says the add-on runs (the pinned one, for this AIRGAP)."""
+    expected = set(run(str(ROOT / "hack" / "addons" / "addon.sh"), "images", addon).stdout.split())
+    running = {c.image for c in core.read_namespaced_pod(pod, namespace).spec.containers}
+    assert running <= expected, f"{pod} runs {running}, the add-on {addon} runs {expected}"
+
+
 def configured_headings(core: client.CoreV1Api, namespace: str = NAMESPACE) -> dict[str, str]:
     """The headings the chart put in the release's ConfigMap in NAMESPACE (what its pods must serve)."""
     maps = core.list_namespaced_config_map(namespace, label_selector="app.kubernetes.io/name=flask-service").items

@@ -27,8 +27,10 @@ from tests.support.versions import pins
 from .clientload import ClientLoad, CounterWatch
 from .clientpods import client_pod, wait_running
 from .kube import (
+    AIRGAP,
     CONTEXT,
     SERVICE_PORT,
+    assert_runs_the_addons_image,
     fresh_namespace,
     image_values,
     install_chart,
@@ -152,7 +154,10 @@ def load(namespace: str) -> Iterator[dict[str, int]]:
                 t.join(timeout=30)
 
 
-def test_metrics_server_is_the_pinned_build(metrics_server):
+def test_metrics_server_is_the_pinned_build(core, metrics_server):
+    assert_runs_the_addons_image(core, "kube-system", metrics_server, "metrics-server")
+    if not AIRGAP:
+        return  # upstream's image, tagged with the pinned version
     # The binary in the running pod reports the version it was stamped with (install-tools.sh metrics-server).
     out = run(
         "kubectl", "--context", CONTEXT, "-n", "kube-system", "exec", metrics_server, "--",

@@ -19,7 +19,7 @@ import pytest
 from tests.support.versions import pins
 
 from .clientpods import SERVER, client_pod, probe, wait_running
-from .kube import NAMESPACE, RELEASE, SERVICE, kubectl_in, release_pods, wait_until
+from .kube import NAMESPACE, RELEASE, SERVICE, assert_runs_the_addons_image, kubectl_in, release_pods, wait_until
 
 MONITORING = "monitoring"
 ADMIT_WAIT = 30  # seconds for the agent to sync after a client pod starts (about 4 s seen)
@@ -43,7 +43,8 @@ def agent(core) -> str:
     return pods[0].metadata.name
 
 
-def test_the_agent_is_the_pinned_build(agent):
+def test_the_agent_is_the_pinned_build(core, agent):
+    assert_runs_the_addons_image(core, "kube-system", agent, "kube-router")
     # The binary reports the version it was stamped with (hack/tools/install-tools.sh kube-router).
     proc = kubectl_in("kube-system", "exec", agent, "--", "kube-router", "--version")
     out = proc.stdout + proc.stderr  # it prints to stderr

@@ -27,7 +27,7 @@ import uuid
 import pytest
 
 from .clientpods import client_pod, probe, wait_running
-from .kube import fresh_namespace, image_values, install_chart, kubectl, kubectl_in, wait_until
+from .kube import AIRGAP, fresh_namespace, image_values, install_chart, kubectl, kubectl_in, wait_until
 
 RELEASE = "spread"
 ADMIT_WAIT = 30  # seconds for the NetworkPolicy agent to admit new client pods (about 4 s seen)
@@ -115,6 +115,8 @@ def test_pod_to_pod_keeps_its_address_when_the_router_lacks_a_subnet(core, nodes
     namespace, pods, _ = spread
     subnets = {n.metadata.name: n.spec.pod_cidr for n in core.list_node().items}
     routers = router_pods(core)
+    if not routers and not AIRGAP:
+        pytest.skip("kind's published node image: kindnet is the pod network, not the locally built kube-router")
     assert set(routers) == set(nodes), f"a pod-network kube-router per node: {routers}"
     test_every_node_reaches_every_pod_the_service_and_its_name(nodes, spread, clients)
     forgotten = [(routers[node], subnets[other]) for node in nodes for other in nodes if other != node]

@@ -22,8 +22,10 @@ from kubernetes import client
 from tests.support.versions import pins
 
 from .kube import (
+    AIRGAP,
     CONTEXT,
     Target,
+    assert_runs_the_addons_image,
     configured_headings,
     fresh_namespace,
     image_values,
@@ -52,7 +54,10 @@ def traefik(core, discovery) -> Target:
     return targets[0]
 
 
-def test_traefik_is_the_pinned_build(traefik):
+def test_traefik_is_the_pinned_build(core, traefik):
+    assert_runs_the_addons_image(core, TRAEFIK, traefik.pod, "traefik")
+    if not AIRGAP:
+        return  # upstream's image, tagged with the pinned version
     # The binary in the running pod reports the version it was built as (hack/tools/install-tools.sh traefik).
     out = run("kubectl", "--context", CONTEXT, "-n", TRAEFIK, "exec", traefik.pod, "--", "/bin/traefik", "version")
     version = re.escape(pins()["TRAEFIK_VERSION"])

@@ -36,7 +36,7 @@ ready() {
 # back), remove its chains and ipsets from each node. Not `kube-router --cleanup-config`: in v2.1.0 it
 # runs the policy cleanup on an uninitialised controller, which removes nothing (and then panics).
 remove() {
-  local node chains='KUBE-ROUTER-|KUBE-POD-FW-|KUBE-NWPLCY-' image=${REF[kube - router]}
+  local node chains='KUBE-ROUTER-|KUBE-POD-FW-|KUBE-NWPLCY-' image=${REF["kube-router"]}
   delete_manifests
   kc -n kube-system wait --for=delete pod -l app.kubernetes.io/name=kube-router --timeout 60s >/dev/null 2>&1 || true
   for node in $(cluster_nodes); do
