@@ -154,7 +154,9 @@ def start(service_version: str = VERSION) -> bool:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     name = (os.environ.get("OTEL_SERVICE_NAME") or "").strip() or DEFAULT_SERVICE_NAME
-    resource = Resource.create({"service.name": name, "service.version": service_version})
+    # process.pid: which worker sent a span (start() runs in each one, after the fork).
+    attributes = {"service.name": name, "service.version": service_version, "process.pid": os.getpid()}
+    resource = Resource.create(attributes)
     # shutdown_on_exit=False: stop() (gunicorn's worker_exit hook) shuts it down, with a bound.
     provider = TracerProvider(resource=resource, shutdown_on_exit=False)
     processor = BatchSpanProcessor(OTLPSpanExporter())

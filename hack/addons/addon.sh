@@ -12,8 +12,8 @@
 # hack/lib.sh) and which sets only what is its own:
 #   NAMESPACE      where its workloads run (created if missing, never deleted: it may be shared)
 #   IMAGES         name:tag...; with AIRGAP=1, .tools/bin/<name> (hack/tools/install-tools.sh TOOLS) in a
-#                  FROM-scratch image in the local registry (hack/cluster/registry.sh), so nothing is pulled;
-#                  otherwise PUBLISHED: nothing is built
+#                  FROM-scratch image in the local registry (hack/cluster/registry.sh), tagged tag-<recipe
+#                  hash>, so nothing is pulled; otherwise PUBLISHED: nothing is built
 #   PUBLISHED      upstream's published image for each of IMAGES, by digest where upstream publishes one
 #   TOOLS          what hack/tools/install-tools.sh builds for IMAGES (default: the images' names)
 #   MANIFESTS      files of its folder, applied in order with @image:NAME@, @tag:NAME@ and @config-hash@
@@ -60,12 +60,18 @@ remove() { delete_manifests; }
 
 airgap() { [[ ${AIRGAP:-0} == 1 ]]; }
 
+((${#TOOLS[@]})) || for image in "${IMAGES[@]}"; do TOOLS+=("${image%%:*}"); done
+# With AIRGAP=1 a local image's tag is its version and the hash of the recipes that build its binaries, so a
+# binary built another way (a collector with another component) is another image, which the nodes pull,
+# not an old one under the same tag.
+airgap && recipe=$("${HACK}/tools/install-tools.sh" --recipe "${TOOLS[@]}" | sha256sum | cut -c1-8)
+
 declare -A REF TAG
 for i in "${!IMAGES[@]}"; do
   image=${IMAGES[${i}]}
   TAG[${image%%:*}]=${image#*:}
   if airgap; then
-    REF[${image%%:*}]=$("${HACK}/cluster/registry.sh" address)/${image}
+    REF[${image%%:*}]=$("${HACK}/cluster/registry.sh" address)/${image}-${recipe}
   else
     REF[${image%%:*}]=${PUBLISHED[${i}]:?"${NAME}: no published image for ${image} (hack/addons/${NAME}/addon.sh)"}
   fi
@@ -116,7 +122,6 @@ diagnose() {
 build_images() {
   local name
   airgap || return 0
-  ((${#TOOLS[@]})) || TOOLS=("${!REF[@]}")
   "${HACK}/tools/install-tools.sh" "${TOOLS[@]}" >&2
   for name in "${!REF[@]}"; do build_image "${name}" "${REF[${name}]}"; done
 }

@@ -6,8 +6,8 @@
 #           every node is Ready and CoreDNS serves; the local registry
 #           (hack/cluster/registry.sh) runs beside it and the nodes pull from it;
 #           then the add-ons of hack/addons/ (hack/addons/addon.sh up NAME):
-#           Prometheus and an OpenTelemetry Collector (MONITORING=0 leaves them
-#           out), Traefik for Gateway API routes and Ingresses (ROUTING=0),
+#           Prometheus with kube-state-metrics, an OpenTelemetry Collector and
+#           Jaeger (MONITORING=0 leaves them out), Traefik for Gateway API routes and Ingresses (ROUTING=0),
 #           metrics-server for the resource metrics API that HorizontalPodAutoscalers
 #           read (METRICS=0), and kube-router to enforce NetworkPolicies (NETPOL=0)
 #   down    delete it
@@ -121,7 +121,7 @@ up() {
 # side by side (on a new cluster 110 s one after another).
 addons() {
   local names=() pids=() i failed=()
-  [ "${MONITORING:-1}" = 1 ] && names+=(prometheus otel-collector)
+  [ "${MONITORING:-1}" = 1 ] && names+=(prometheus kube-state-metrics otel-collector jaeger)
   [ "${ROUTING:-1}" = 1 ] && names+=(traefik)
   [ "${METRICS:-1}" = 1 ] && names+=(metrics-server)
   [ "${NETPOL:-1}" = 1 ] && names+=(kube-router)

@@ -8,10 +8,10 @@
 # which checks and unit-tests the chart's Prometheus rules; a large build that
 # `make up` does not need. For the benchmarks only, on request: oha, the
 # open-loop HTTP load generator, built from crates.io with `cargo install`
-# (needs a Rust toolchain). For the cluster's add-ons, on request (hack/addons/prometheus and
-# hack/addons/traefik ask): the Prometheus components, and traefik, a large build (about 10 minutes
-# cold) that a cluster run with ROUTING=0 does not need; hack/addons/kube-router asks for kube-router and
-# hack/addons/metrics-server for metrics-server.
+# (needs a Rust toolchain). For the cluster's add-ons, on request (hack/addons/addon.sh asks, for the
+# add-on it brings up with AIRGAP=1): the Prometheus components, the collector, Jaeger,
+# kube-state-metrics, metrics-server, kube-router and traefik, a large build (about 10 minutes cold)
+# that a cluster run with ROUTING=0 does not need.
 #
 # Idempotent: a tool whose binary already reports its pinned version is not
 # rebuilt, so the warm path takes a few seconds. Versions: hack/versions.env.
@@ -22,7 +22,9 @@
 #        hack/tools/install-tools.sh NAME...    only these (helm kind skaffold kubeconform promtool
 #                                         kubectl actionlint shfmt helm-docs registry prometheus
 #                                         prometheus-operator otelcol traefik kube-router
-#                                         metrics-server oha)
+#                                         metrics-server kube-state-metrics jaeger oha)
+#        hack/tools/install-tools.sh --recipe NAME...   print each one's version and recipe hash
+#                                         (what an add-on's local image is tagged by); build nothing
 set -euo pipefail
 
 # shellcheck source=hack/lib.sh
@@ -72,12 +74,18 @@ keep() {
 }
 
 # ensure NAME VERSION "CHECK ARGS" BUILD-FUNCTION
+# .tools/bin/.NAME.recipe names the cached copy that .tools/bin/NAME is: a binary of the right version but
+# of another recipe (a collector with other components) is replaced.
 ensure() {
-  local name="$1" version="$2" check="$3" build="$4" start kept
+  local name="$1" version="$2" check="$3" build="$4" start kept stamp="${bin}/.$1.recipe"
+  if ((recipe_only)); then
+    echo "${name} ${version} $(recipe_of "${build}")"
+    return
+  fi
   kept="${cache}/${name}-${version}-$(recipe_of "${build}")"
   # shellcheck disable=SC2086  # CHECK ARGS is a word list on purpose
-  if has_version "${bin}/${name}" "${version}" ${check}; then
-    [[ -L "${bin}/${name}" || -e "${kept}" ]] || keep "${name}" "${kept}"
+  if has_version "${bin}/${name}" "${version}" ${check} &&
+    { [[ -L "${bin}/${name}" ]] || [[ "$(cat "${stamp}" 2>/dev/null)" == "${kept}" ]]; }; then
     summary+=("${name} ${version} (cached)")
     return
   fi
@@ -96,6 +104,7 @@ ensure() {
   # shellcheck disable=SC2086
   if has_version "${kept}" "${version}" ${check}; then
     install -m 0755 "${kept}" "${bin}/${name}"
+    echo "${kept}" >"${stamp}"
     summary+=("${name} ${version} (from the machine's cache)")
     return
   fi
@@ -110,6 +119,7 @@ ensure() {
       exit 1
     }
   keep "${name}" "${kept}"
+  echo "${kept}" >"${stamp}"
   summary+=("${name} ${version} (built in $(($(date +%s) - start)) s)")
 }
 
@@ -329,6 +339,35 @@ build_metrics_server() {
     "sigs.k8s.io/metrics-server/cmd/metrics-server@${METRICS_SERVER_VERSION}"
 }
 
+build_kube_state_metrics() {
+  need go
+  # Its go.mod has a `tool` block for its docs, which pulls a module the proxy refuses (inet.af/netaddr):
+  # drop the block and that requirement in a writable copy; nothing of them is in the binary.
+  local work
+  work="$(build_module_copy "k8s.io/kube-state-metrics/v2@${KUBE_STATE_METRICS_VERSION}")"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  (cd "${work}" &&
+    sed -i '/^tool (/,/^)/d' go.mod &&
+    go mod edit -droprequire inet.af/netaddr &&
+    go build -mod=mod -o "${bin}/kube-state-metrics" \
+      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION}" .)
+}
+
+build_jaeger() {
+  need go
+  # Jaeger v2 (an OpenTelemetry Collector distribution), as its docs say to take it: a tool of a module.
+  local work
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  (cd "${work}" && go mod init flask-service.local/jaeger >/dev/null 2>&1 &&
+    go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@${JAEGER_VERSION}" &&
+    go build -o "${bin}/jaeger" \
+      -ldflags "-s -w -X github.com/jaegertracing/jaeger/internal/version.latestVersion=${JAEGER_VERSION}" \
+      github.com/jaegertracing/jaeger/cmd/jaeger)
+}
+
 build_oha() {
   need cargo
   # --locked: the dependency versions oha's release pinned. --root: the binary lands in .tools/bin.
@@ -371,6 +410,12 @@ install_kubectl() {
   install -m 0755 "${k8s_bin}/kubectl" "${bin}/kubectl"
 }
 
+# --recipe NAME...: print each tool's name, version and recipe hash, and build nothing.
+recipe_only=0
+if [[ ${1:-} == --recipe ]]; then
+  recipe_only=1
+  shift
+fi
 tools=("$@")
 [[ ${#tools[@]} -gt 0 ]] || tools=(helm kind kubeconform skaffold kubectl actionlint shfmt helm-docs registry)
 for t in "${tools[@]}"; do
@@ -391,6 +436,8 @@ for t in "${tools[@]}"; do
   traefik) ensure traefik "${TRAEFIK_VERSION}" "version" build_traefik ;;
   kube-router) ensure kube-router "${KUBE_ROUTER_VERSION}" "--version" build_kube_router ;;
   metrics-server) ensure metrics-server "${METRICS_SERVER_VERSION}" "--version" build_metrics_server ;;
+  kube-state-metrics) ensure kube-state-metrics "${KUBE_STATE_METRICS_VERSION}" "version" build_kube_state_metrics ;;
+  jaeger) ensure jaeger "${JAEGER_VERSION}" "version" build_jaeger ;;
   oha) ensure oha "${OHA_VERSION}" "--version" build_oha ;;
   *)
     log "unknown tool: ${t}"
@@ -398,6 +445,8 @@ for t in "${tools[@]}"; do
     ;;
   esac
 done
+
+((! recipe_only)) || exit 0
 
 # skaffold's own settings for this project (SKAFFOLD_CONFIG points here, set by the Makefile):
 # no update check and no usage telemetry, both of which would call out to the internet.

@@ -22,7 +22,15 @@ def images(rendered):
 
 def test_the_addons_are_the_clusters():
     # A new add-on is a folder; these are the ones hack/cluster/cluster.sh brings up.
-    assert ADDONS == ["kube-router", "metrics-server", "otel-collector", "prometheus", "traefik"]
+    assert ADDONS == [
+        "jaeger",
+        "kube-router",
+        "kube-state-metrics",
+        "metrics-server",
+        "otel-collector",
+        "prometheus",
+        "traefik",
+    ]
 
 
 @pytest.mark.parametrize("addon", ADDONS)

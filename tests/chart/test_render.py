@@ -227,6 +227,13 @@ def test_tracing_is_off_by_default_and_passed_as_otel_variables(render):
     assert data["OTEL_TRACES_SAMPLER"] == "traceidratio"
     assert data["OTEL_TRACES_SAMPLER_ARG"] == "0.25"
     assert "OTEL_SERVICE_NAME" not in data
+    # The spans name their pod, namespace and node, from the downward API; off, nothing of it is set.
+    env = {e["name"]: e for e in app_pod(render(values=values))[1]["env"]}
+    assert env["OTEL_RESOURCE_ATTRIBUTES"]["value"] == (
+        "k8s.pod.name=$(K8S_POD_NAME),k8s.namespace.name=$(K8S_NAMESPACE_NAME),k8s.node.name=$(K8S_NODE_NAME)"
+    )
+    assert env["K8S_POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    assert "OTEL_RESOURCE_ATTRIBUTES" not in {e["name"] for e in app_pod(render())[1]["env"]}
 
 
 @pytest.mark.parametrize(

@@ -366,19 +366,20 @@ print(json.dumps(out))
 """
 
 
-def pod_python(pod: str, code: str) -> str:
+def pod_python(pod: str, code: str, namespace: str = NAMESPACE) -> str:
     """Run `code` with the image's own Python in the pod's service container; its stdout."""
-    return kubectl("exec", pod, "-c", "flask-service", "--", "/opt/venv/bin/python", "-c", code, timeout=60).stdout
+    exec_python = ("exec", pod, "-c", "flask-service", "--", "/opt/venv/bin/python", "-c", code)
+    return kubectl_in(namespace, *exec_python, timeout=60).stdout
 
 
-def gunicorn_processes(pod: str) -> dict[int, dict[str, int]]:
+def gunicorn_processes(pod: str, namespace: str = NAMESPACE) -> dict[int, dict[str, int]]:
     """The arbiter (PID 1) and its workers in the pod's service container, with their memory."""
-    return {int(pid): info for pid, info in json.loads(pod_python(pod, _PROCESSES)).items()}
+    return {int(pid): info for pid, info in json.loads(pod_python(pod, _PROCESSES, namespace)).items()}
 
 
-def worker_pids(pod: str) -> set[int]:
-    return {pid for pid, info in gunicorn_processes(pod).items() if info["ppid"] == 1}
+def worker_pids(pod: str, namespace: str = NAMESPACE) -> set[int]:
+    return {pid for pid, info in gunicorn_processes(pod, namespace).items() if info["ppid"] == 1}
 
 
-def kill_in_pod(pod: str, pid: int, signal_name: str = "SIGKILL") -> None:
-    pod_python(pod, f"import os, signal; os.kill({pid}, signal.{signal_name})")
+def kill_in_pod(pod: str, pid: int, signal_name: str = "SIGKILL", namespace: str = NAMESPACE) -> None:
+    pod_python(pod, f"import os, signal; os.kill({pid}, signal.{signal_name})", namespace)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -19,34 +18,59 @@ import pytest
 
 from tests.support.httpclient import free_port, get
 
-from .kube import ROOT, fresh_namespace, image_values, install_chart, kubectl_port_forward, wait_until
+from .kube import (
+    ROOT,
+    fresh_namespace,
+    image_values,
+    install_chart,
+    kill_in_pod,
+    kubectl_port_forward,
+    wait_until,
+    worker_pids,
+)
 from .prometheus import api, query
 
 DEMO_VALUES = ROOT / "chart" / "ci" / "slo-demo-values.yaml"
 DASHBOARD = ROOT / "chart" / "dashboards" / "flask-service.json"
-# The Pods panel also shows replicas from kube-state-metrics, which no module proxy serves here.
-NEEDS_KUBE_STATE_METRICS = re.compile(r"\bkube_")
 ALERT = "FlaskServiceAvailabilityFastBurn"
+NOT_READY_ALERT = "FlaskServicePodsNotReady"  # from kube-state-metrics' series (hack/addons/kube-state-metrics)
 EVALUATION_WAIT = 120  # seconds: the demo values' windows fill and evaluate within two minutes
 
 
+REPLICAS = 2
+WORKERS = 2  # the chart's default config.workers
+# How far a panel may be from what the client sent over the same minute: Prometheus extrapolates a rate from
+# the samples (every 5 s here) inside its window, and the two clocks start the minute a scrape apart.
+RATE_TOLERANCE = 0.25
+
+
 @pytest.fixture(scope="module")
-def slo(release, apps):
-    """A release with the demo values, its image the main release's (pinned by digest); removed after."""
+def slo_release(release, apps, core):
+    """(namespace, what its steady traffic sent) of a release with the demo values and two replicas on two
+    nodes, its image the main release's (pinned by digest); removed after."""
     with fresh_namespace("slo") as namespace:
-        install_chart(namespace, "slo", image_values(apps), "-f", str(DEMO_VALUES))
-        with steady_traffic(namespace, ["/", "/next"]):
-            yield namespace
+        install_chart(namespace, "slo", image_values(apps) | {"replicaCount": str(REPLICAS)}, "-f", str(DEMO_VALUES))
+        pods = core.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=slo").items
+        assert len({p.spec.node_name for p in pods}) == REPLICAS, "the replicas share a node"
+        with steady_traffic(namespace, ["/", "/next"]) as sent:
+            yield namespace, sent
+
+
+@pytest.fixture(scope="module")
+def slo(slo_release) -> str:
+    return slo_release[0]
 
 
 @contextlib.contextmanager
-def steady_traffic(namespace: str, paths: list[str], limit: float = 600) -> Iterator[None]:
+def steady_traffic(namespace: str, paths: list[str], limit: float = 600) -> Iterator[list[tuple[float, str, int]]]:
     """GETs of `paths` in turn, about 4 a second, for as long as the block lasts (`limit` seconds at most).
+    Yields what was sent, as it is sent: (time, path, status), status 0 for a request that got no answer.
 
     Prometheus finds a new release's target only after the operator and the config reloader have done their
     part: traffic sent before the first scrape shows in no rate, and every ratio over a quiet window is 0/0.
     """
     stop = threading.Event()
+    sent: list[tuple[float, str, int]] = []
 
     def run() -> None:
         port = free_port()
@@ -55,13 +79,16 @@ def steady_traffic(namespace: str, paths: list[str], limit: float = 600) -> Iter
             for path in itertools.cycle(paths):
                 if stop.wait(0.25) or time.monotonic() > end:
                     return
-                with contextlib.suppress(OSError):  # what Prometheus sees is what the tests judge
-                    get(f"http://127.0.0.1:{port}{path}", timeout=5)
+                try:
+                    status = get(f"http://127.0.0.1:{port}{path}", timeout=5).status
+                except OSError:  # what Prometheus sees is what the tests judge
+                    status = 0
+                sent.append((time.time(), path, status))
 
     thread = threading.Thread(target=run, name="slo-traffic", daemon=True)
     thread.start()
     try:
-        yield
+        yield sent
     finally:
         stop.set()
         thread.join(30)
@@ -92,7 +119,6 @@ def test_rules_load_healthy_and_the_recording_rules_produce_samples(slo):
 def test_every_dashboard_query_answers(slo):
     dashboard = json.loads(DASHBOARD.read_text())
     exprs = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
-    exprs = [e for e in exprs if not NEEDS_KUBE_STATE_METRICS.search(e)]
     assert exprs
     values = {"$namespace": slo, "$job": "slo-flask-service", "$__rate_interval": "1m"}
 
@@ -108,16 +134,99 @@ def test_every_dashboard_query_answers(slo):
     wait_until("every dashboard query to answer", pending, timeout=EVALUATION_WAIT, interval=5)
 
 
-def test_a_burn_of_errors_fires_the_availability_alert(slo):
-    def firing() -> bool:
-        alerts = api("/api/v1/alerts")["alerts"]
-        return any(
-            a["labels"].get("alertname") == ALERT and a["labels"].get("namespace") == slo and a["state"] == "firing"
-            for a in alerts
-        )
+def panel_queries(namespace: str) -> dict[str, list[str]]:
+    """Each dashboard panel's queries by its title, as Grafana would send them for this release."""
+    values = {"$namespace": namespace, "$job": "slo-flask-service", "$__rate_interval": "1m"}
+    panels = {}
+    for panel in json.loads(DASHBOARD.read_text())["panels"]:
+        exprs = []
+        for target in panel.get("targets", []):
+            expr = target["expr"]
+            for name, value in values.items():
+                expr = expr.replace(name, value)
+            exprs.append(expr)
+        panels[panel["title"]] = exprs
+    return panels
 
-    assert not firing(), "the alert fired before the burn"
+
+def values(expr: str) -> dict[str, float]:
+    """An instant query's samples, keyed by their labels' values."""
+    return {",".join(r["metric"].values()): float(r["value"][1]) for r in query(expr)}
+
+
+def test_the_dashboard_shows_the_load_that_was_sent(slo_release):
+    # Measured against the client: its last full minute of GETs (all answered 200 so far), the two replicas and
+    # their workers. The error panels read 0: nothing has failed yet (the burn comes later).
+    namespace, sent = slo_release
+    wait_until("a minute and more of traffic", lambda: None if sent and time.time() - sent[0][0] > 75 else "", 120)
+    panels = panel_queries(namespace)
+    now = time.time()
+    minute = [(path, status) for at, path, status in sent if now - 60 <= at <= now]
+    assert {status for _, status in minute} == {200}, minute
+    client_rate = len(minute) / 60
+
+    rate = sum(values(panels["Request rate per route"][0]).values())
+    assert abs(rate - client_rate) <= RATE_TOLERANCE * client_rate, (rate, client_rate)
+    by_status = values(panels["Responses by status"][0])
+    assert set(by_status) == {"200"}, by_status
+    assert abs(by_status["200"] - client_rate) <= RATE_TOLERANCE * client_rate, (by_status, client_rate)
+    for expr in panels["Error ratio (5xx)"][:2]:
+        assert set(values(expr).values()) == {0.0}, expr
+    # Local GETs answer in milliseconds: every quantile lies in the histogram's lowest buckets, in order.
+    p50, p90, p99 = (values(expr) for expr in panels["Latency quantiles per route"])
+    assert set(p50) == {"/", "/next"}, p50
+    for path in p50:
+        assert 0 < p50[path] <= p90[path] <= p99[path] <= 0.25, (path, p50, p90, p99)
+    up, available, desired = (sum(values(expr).values()) for expr in panels["Pods"])
+    assert (up, available, desired) == (REPLICAS, REPLICAS, REPLICAS)
+    workers = values(panels["gunicorn workers per pod"][0])
+    assert len(workers) == REPLICAS and set(workers.values()) == {WORKERS}, workers
+    print(f"dashboard: {rate:.2f} requests/s shown for {client_rate:.2f} sent; p99 {max(p99.values()) * 1000:.0f} ms")
+
+
+def firing(alert: str, namespace: str) -> bool:
+    return any(
+        a["labels"].get("alertname") == alert and a["labels"].get("namespace") == namespace and a["state"] == "firing"
+        for a in api("/api/v1/alerts")["alerts"]
+    )
+
+
+def test_a_burn_of_errors_fires_the_availability_alert(slo):
+    assert not firing(ALERT, slo), "the alert fired before the burn"
     start = time.monotonic()
     with steady_traffic(slo, ["/status/500"], limit=EVALUATION_WAIT + 30):
-        wait_until(f"{ALERT} to fire", lambda: None if firing() else "not firing", timeout=EVALUATION_WAIT + 30)
+        wait_until(
+            f"{ALERT} to fire", lambda: None if firing(ALERT, slo) else "not firing", timeout=EVALUATION_WAIT + 30
+        )
     print(f"{ALERT} fired {time.monotonic() - start:.0f} s after the burn began")
+
+
+def test_a_pod_held_not_ready_fires_pods_not_ready_and_it_resolves(slo, core):
+    # Every worker of one of the release's pods stopped (SIGSTOP): its probes time out, the pod leaves the ready
+    # replicas, kube-state-metrics reports fewer available than desired, and the alert fires; the workers
+    # continued, the pod is ready again and the alert resolves.
+    pod = core.list_namespaced_pod(slo, label_selector="app.kubernetes.io/instance=slo").items[0].metadata.name
+    assert not firing(NOT_READY_ALERT, slo), "the alert fired before the pod was held"
+    workers = worker_pids(pod, slo)
+    start = time.monotonic()
+    for pid in workers:
+        kill_in_pod(pod, pid, "SIGSTOP", namespace=slo)
+    try:
+        wait_until(
+            f"{NOT_READY_ALERT} to fire",
+            lambda: None if firing(NOT_READY_ALERT, slo) else "not firing",
+            timeout=EVALUATION_WAIT,
+        )
+        fired = time.monotonic() - start
+    finally:
+        for pid in workers:
+            kill_in_pod(pod, pid, "SIGCONT", namespace=slo)
+    wait_until(
+        f"{NOT_READY_ALERT} to resolve",
+        lambda: "firing" if firing(NOT_READY_ALERT, slo) else None,
+        timeout=EVALUATION_WAIT,
+    )
+    resolved = time.monotonic() - start - fired
+    print(f"{NOT_READY_ALERT} fired {fired:.0f} s after the workers stopped, resolved {resolved:.0f} s after")
+    (restarts,) = [c.restart_count for c in core.read_namespaced_pod(pod, slo).status.container_statuses]
+    assert restarts == 0, "the pod was restarted: the liveness probe must outlast the hold (slo-demo-values.yaml)"

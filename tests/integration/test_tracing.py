@@ -61,6 +61,7 @@ def test_spans_per_request_named_by_rule_with_the_incoming_parent(start_server, 
 
     expected = sum(times for _, _, times in TRACED.values()) + 2  # + the traceparent request + /otel-modules
     spans = receiver.wait(expected)
+    workers = server.workers()
     assert server.stop() == 0
     spans = receiver.spans  # and whatever the workers flushed on exit: nothing more is expected
     assert len(spans) == expected, [s["name"] for s in spans]
@@ -81,6 +82,9 @@ def test_spans_per_request_named_by_rule_with_the_incoming_parent(start_server, 
         assert not target.startswith(("/livez", "/readyz", "/metrics")), span
     assert all(s["resource"]["service.name"] == "flask-service" for s in spans)
     assert all(s["resource"].get("service.version") for s in spans)
+    # Each span names the worker process that sent it: the server's own workers, never its arbiter.
+    senders = {s["resource"].get("process.pid") for s in spans}
+    assert senders and senders <= workers, (senders, workers)
 
     child = [s for s in spans if s["trace_id"] == TRACE_ID]
     assert len(child) == 1
