@@ -205,7 +205,7 @@ up: cluster venv ## Cluster + local registry + skaffold run + port-forward 127.0
 	hack/cluster/port-forward.sh $(KUBE_CONTEXT) default svc/flask-service $(LOCAL_PORT):5000
 
 .PHONY: dev
-dev: cluster ## skaffold dev: file sync of service/ into the pods, gunicorn reload, port-forward 5000
+dev: cluster venv ## skaffold dev: file sync of service/ into the pods, gunicorn reload, port-forward 5000
 	skaffold dev --kube-context $(KUBE_CONTEXT) --update-check=false --port-forward=user
 
 .PHONY: down

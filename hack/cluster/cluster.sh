@@ -155,9 +155,17 @@ status() {
   fi
 }
 
+# One `up` or `down` of a cluster at a time: a second waits for the first (CI creates the cluster while the
+# fast test tiers run, and the e2e tier's `up` then finds it made), instead of judging a half-made
+# cluster unhealthy and recreating it.
+lock() {
+  exec 9>"${TMPDIR:-/tmp}/flask-service-cluster-${NAME}.lock"
+  flock 9
+}
+
 case ${1:-} in
-up) up ;;
-down) down ;;
+up) lock && up ;;
+down) lock && down ;;
 status) status ;;
 *) die "usage: $0 up|down|status" ;;
 esac

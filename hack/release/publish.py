@@ -1,6 +1,8 @@
 """Publish the service to an OCI registry: the image under its version tag, its SBOM attached to it
 as a referrer, and the Helm chart as an OCI artifact whose default image is that image, pinned by
 digest. The version of all three is service/version.py's VERSION (the chart's version and appVersion).
+The image and the chart are signed by digest with the project's key, and the SBOM is attached again as
+an attestation signed with it (hack/release/sign.py; cosign, offline).
 
     python -m hack.release.publish publish IMAGE [--snapshot]   IMAGE: REGISTRY/flask-service:VERSION, built
     python -m hack.release.publish package-chart REPOSITORY DIGEST [-d DIR]
@@ -25,7 +27,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from hack.release import oci, sbom
+from hack.release import oci, sbom, sign
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = os.environ.get("DOCKER", "docker")
@@ -97,18 +99,19 @@ def publish_image(registry: oci.Registry, image: str, snapshot: bool) -> tuple[s
     return digest, media_type, len(body)
 
 
-def publish_sbom(registry: oci.Registry, image: str, subject: tuple[str, str, int]) -> str:
+def publish_sbom(registry: oci.Registry, image: str, subject: tuple[str, str, int]) -> bytes:
+    """The image's SBOM, attached to it as a referrer (once: an image digest names its content)."""
     _, repository, _ = oci.split_reference(image)
     attached = registry.referrers(repository, subject[0], sbom.MEDIA_TYPE)
     if attached:
-        # An image digest names its content, lock and OS packages included: so its SBOM is the one already
-        # attached (and making one takes seconds).
         print(f"publish: SBOM already attached ({attached[0]['digest']})")
-        return attached[0]["digest"]
+        return registry.blob(
+            repository, json.loads(registry.manifest(repository, attached[0]["digest"])[2])["layers"][0]["digest"]
+        )
     data = (json.dumps(sbom.image_bom(image), indent=2, sort_keys=True) + "\n").encode()
     digest = registry.attach(repository, subject, sbom.MEDIA_TYPE, data)
     print(f"publish: SBOM attached to {subject[0]} ({digest}, {len(data)} bytes)")
-    return digest
+    return data
 
 
 def charts_repository(image_repository: str) -> str:
@@ -160,8 +163,13 @@ def main() -> int:
     registry = oci.Registry(host)
     try:
         subject = publish_image(registry, args.image, args.snapshot)
-        publish_sbom(registry, args.image, subject)
+        bom = publish_sbom(registry, args.image, subject)
         publish_chart(registry, host, repository, subject[0], args.snapshot)
+        image = f"{host}/{repository}@{subject[0]}"
+        sign.sign(image)
+        sign.attest(image, bom, "cyclonedx")
+        chart = f"{charts_repository(repository)}/{CHART_NAME}"
+        sign.sign(f"{host}/{chart}@{registry.manifest(chart, version())[0]}")
     except RefusedError as refusal:
         print(f"publish: refused: {refusal}", file=sys.stderr)
         return 3

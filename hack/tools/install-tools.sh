@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the pinned developer tools into the project-local .tools/bin:
-# helm, kind, skaffold, kubeconform, actionlint, shfmt, helm-docs and the Distribution registry
+# helm, kind, skaffold, kubeconform, actionlint, shfmt, helm-docs, cosign and the Distribution registry
 # (built from Go module sources with `go install`/`go build`, never downloaded
 # as release binaries) and kubectl
 # (copied from hack/tools/build-k8s.sh's output so it matches the cluster version).
@@ -22,7 +22,7 @@
 #        hack/tools/install-tools.sh NAME...    only these (helm kind skaffold kubeconform promtool
 #                                         kubectl actionlint shfmt helm-docs registry prometheus
 #                                         prometheus-operator otelcol traefik kube-router
-#                                         metrics-server kube-state-metrics jaeger oha)
+#                                         metrics-server kube-state-metrics jaeger cosign oha)
 #        hack/tools/install-tools.sh --recipe NAME...   print each one's version and recipe hash
 #                                         (what an add-on's local image is tagged by); build nothing
 set -euo pipefail
@@ -160,6 +160,13 @@ build_shfmt() {
   need go
   # shfmt prints the module's version from its build info.
   go install "mvdan.cc/sh/v3/cmd/shfmt@${SHFMT_VERSION}"
+}
+
+build_cosign() {
+  need go
+  # cosign prints release-utils' version, which upstream's release stamps.
+  go install -ldflags "-s -w -X sigs.k8s.io/release-utils/version.gitVersion=${COSIGN_VERSION}" \
+    "github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION}"
 }
 
 build_helm_docs() {
@@ -417,7 +424,7 @@ if [[ ${1:-} == --recipe ]]; then
   shift
 fi
 tools=("$@")
-[[ ${#tools[@]} -gt 0 ]] || tools=(helm kind kubeconform skaffold kubectl actionlint shfmt helm-docs registry)
+[[ ${#tools[@]} -gt 0 ]] || tools=(helm kind kubeconform skaffold kubectl actionlint shfmt helm-docs registry cosign)
 for t in "${tools[@]}"; do
   case "${t}" in
   helm) ensure helm "${HELM_VERSION}" "version --short" build_helm ;;
@@ -436,6 +443,7 @@ for t in "${tools[@]}"; do
   traefik) ensure traefik "${TRAEFIK_VERSION}" "version" build_traefik ;;
   kube-router) ensure kube-router "${KUBE_ROUTER_VERSION}" "--version" build_kube_router ;;
   metrics-server) ensure metrics-server "${METRICS_SERVER_VERSION}" "--version" build_metrics_server ;;
+  cosign) ensure cosign "${COSIGN_VERSION}" "version" build_cosign ;;
   kube-state-metrics) ensure kube-state-metrics "${KUBE_STATE_METRICS_VERSION}" "version" build_kube_state_metrics ;;
   jaeger) ensure jaeger "${JAEGER_VERSION}" "version" build_jaeger ;;
   oha) ensure oha "${OHA_VERSION}" "--version" build_oha ;;

@@ -419,6 +419,26 @@ def node_ready(core, name: str) -> str | None:
     return None if ready == "True" else f"{name} Ready={ready}"
 
 
+def node_whole(core, name: str) -> str | None:
+    """None once every pod on the node is ready again, and the NetworkPolicy agent there has synced its rules
+    since it started (until then the node's pods are not shut off from anyone: the tests after would see it)."""
+    pods = core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={name}").items
+    waiting = [
+        f"{p.metadata.namespace}/{p.metadata.name}"
+        for p in pods
+        if p.metadata.deletion_timestamp is None
+        and p.status.phase != "Succeeded"
+        and not (p.status.container_statuses and all(c.ready for c in p.status.container_statuses))
+    ]
+    if waiting:
+        return f"not ready on {name}: {waiting}"
+    agents = [p for p in pods if (p.metadata.labels or {}).get("app.kubernetes.io/name") == "kube-router"]
+    for agent in agents:
+        if "sync iptables took" not in core.read_namespaced_pod_log(agent.metadata.name, "kube-system"):
+            return f"{agent.metadata.name} has not synced its rules since it started"
+    return None
+
+
 def test_a_node_that_dies_costs_a_bounded_outage(api, core, apps, paths_ready, one_per_node, schedulable_after):
     """Last of the module: it leaves both replicas on the surviving node."""
     before = one_per_node
@@ -434,6 +454,7 @@ def test_a_node_that_dies_costs_a_bounded_outage(api, core, apps, paths_ready, o
     finally:
         run(docker, "start", victim)
     wait_until(f"node {victim} to be Ready again", lambda: node_ready(core, victim), timeout=NODE_BACK_TIMEOUT)
+    wait_until(f"node {victim} to be whole again", lambda: node_whole(core, victim), timeout=NODE_BACK_TIMEOUT)
     figures = {}
     for result in results:
         last = max((f["t"] for f in result.failures), default=killed)

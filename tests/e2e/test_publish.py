@@ -1,7 +1,8 @@
 """`make publish` against the real local registry, into a repository of this test's own: the image under
 its version tag, its CycloneDX SBOM attached as an OCI referrer, the chart as an OCI artifact whose
-default image is that image pinned by digest; publishing the same content again changes nothing, other
-content under a published version is refused.
+default image is that image pinned by digest, the image and the chart signed by the project's key and the SBOM
+attested with it (cosign verifies them; an unsigned copy and another key do not verify); publishing the same
+content again changes nothing, other content under a published version is refused.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import uuid
 import pytest
 import yaml
 
-from hack.release import oci, publish, sbom
+from hack.release import oci, publish, sbom, sign
 
 from .kube import ROOT, run
 
@@ -32,7 +33,8 @@ def space():
     run("hack/cluster/registry.sh", "up")
     yield space
     registry = oci.Registry(HOST)
-    for repository, tag in ((f"{space}/flask-service", VERSION), (f"{space}/charts/flask-service", VERSION)):
+    repositories = (f"{space}/flask-service", f"{space}/charts/flask-service", f"{space}/unsigned")
+    for repository, tag in ((name, VERSION) for name in repositories):
         if found := registry.manifest(repository, tag):
             registry.delete_manifest(repository, found[0])
     # By ID: the refusal test's rebuild leaves the first build untagged (<none>), which no name removes.
@@ -73,6 +75,31 @@ def test_sbom_is_attached_and_lists_the_locked_packages(space, published):
         assert hashes, f"{name}: no hashes from the lock"
     deb = [c for c in bom["components"] if c["purl"].startswith("pkg:deb/debian/")]
     assert any(c["name"] == "libc6" for c in deb), "the base's OS packages are missing"
+
+
+def test_image_and_chart_are_signed_and_the_sbom_attested(space, published):
+    registry, (digest, _, _), _ = published
+    image = f"{HOST}/{space}/flask-service@{digest}"
+    verified = sign.verify(image)
+    assert verified.returncode == 0, verified.stderr
+    attested = sign.verify_attestation(image, "cyclonedx")
+    assert attested.returncode == 0, attested.stderr
+    chart = f"{space}/charts/flask-service"
+    verified = sign.verify(f"{HOST}/{chart}@{registry.manifest(chart, VERSION)[0]}")
+    assert verified.returncode == 0, verified.stderr
+
+
+def test_an_unsigned_copy_and_another_key_do_not_verify(space, published, tmp_path):
+    _, (digest, _, _), _ = published
+    # The same image, pushed where no signature was made: same content, no signature.
+    run("docker", "tag", f"{HOST}/{space}/flask-service:{VERSION}", f"{HOST}/{space}/unsigned:{VERSION}")
+    run("docker", "push", f"{HOST}/{space}/unsigned:{VERSION}")
+    unsigned = sign.verify(f"{HOST}/{space}/unsigned@{digest}")
+    assert unsigned.returncode != 0 and "signature" in unsigned.stderr.lower(), unsigned.stderr
+    # The signed image, checked with a key that did not sign it.
+    sign.cosign("generate-key-pair", "--output-key-prefix", str(tmp_path / "other"))
+    foreign = sign.verify(f"{HOST}/{space}/flask-service@{digest}", key=tmp_path / "other.pub")
+    assert foreign.returncode != 0 and "signature" in foreign.stderr.lower(), foreign.stderr
 
 
 def test_chart_pins_the_published_image_by_digest(space, published):
