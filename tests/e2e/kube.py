@@ -152,6 +152,24 @@ def assert_runs_the_addons_image(core: client.CoreV1Api, namespace: str, pod: st
     assert running <= expected, f"{pod} runs {running}, the add-on {addon} runs {expected}"
 
 
+def policy_agents_synced(core: client.CoreV1Api, node: str | None = None) -> str | None:
+    """None once every NetworkPolicy agent (kube-router's firewall; on NODE only, if given) is ready and has
+    synced its rules since it started: until then its node's pods are open to everyone."""
+    selector = "app.kubernetes.io/name=kube-router"
+    fields = f"spec.nodeName={node}" if node else ""
+    for pod in core.list_namespaced_pod("kube-system", label_selector=selector, field_selector=fields).items:
+        name = pod.metadata.name
+        if pod.metadata.deletion_timestamp or not all(c.ready for c in pod.status.container_statuses or []):
+            return f"{name} is not ready"
+        try:
+            log = core.read_namespaced_pod_log(name, "kube-system")
+        except client.ApiException as error:  # its container is starting again
+            return f"{name}: {error.reason}"
+        if "sync iptables took" not in log:
+            return f"{name} has not synced its rules since it started"
+    return None
+
+
 def configured_headings(core: client.CoreV1Api, namespace: str = NAMESPACE) -> dict[str, str]:
     """The headings the chart put in the release's ConfigMap in NAMESPACE (what its pods must serve)."""
     maps = core.list_namespaced_config_map(namespace, label_selector="app.kubernetes.io/name=flask-service").items

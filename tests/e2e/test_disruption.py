@@ -43,6 +43,7 @@ from .kube import (
     kubectl,
     kubectl_port_forward,
     pod_get,
+    policy_agents_synced,
     ready_targets,
     release_image,
     release_pods,
@@ -432,11 +433,7 @@ def node_whole(core, name: str) -> str | None:
     ]
     if waiting:
         return f"not ready on {name}: {waiting}"
-    agents = [p for p in pods if (p.metadata.labels or {}).get("app.kubernetes.io/name") == "kube-router"]
-    for agent in agents:
-        if "sync iptables took" not in core.read_namespaced_pod_log(agent.metadata.name, "kube-system"):
-            return f"{agent.metadata.name} has not synced its rules since it started"
-    return None
+    return policy_agents_synced(core, node=name)
 
 
 def test_a_node_that_dies_costs_a_bounded_outage(api, core, apps, paths_ready, one_per_node, schedulable_after):

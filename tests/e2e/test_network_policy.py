@@ -19,7 +19,16 @@ import pytest
 from tests.support.versions import pins
 
 from .clientpods import SERVER, client_pod, probe, wait_running
-from .kube import NAMESPACE, RELEASE, SERVICE, assert_runs_the_addons_image, kubectl_in, release_pods, wait_until
+from .kube import (
+    NAMESPACE,
+    RELEASE,
+    SERVICE,
+    assert_runs_the_addons_image,
+    kubectl_in,
+    policy_agents_synced,
+    release_pods,
+    wait_until,
+)
 
 MONITORING = "monitoring"
 ADMIT_WAIT = 30  # seconds for the agent to sync after a client pod starts (about 4 s seen)
@@ -40,6 +49,7 @@ def agent(core) -> str:
     pods = core.list_namespaced_pod("kube-system", label_selector="app.kubernetes.io/name=kube-router").items
     if not pods:
         pytest.skip("no NetworkPolicy agent in the cluster (hack/addons/addon.sh up kube-router; NETPOL=0: none)")
+    wait_until("every policy agent to be ready and synced", lambda: policy_agents_synced(core), timeout=120)
     return pods[0].metadata.name
 
 
