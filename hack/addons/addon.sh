@@ -11,11 +11,10 @@
 # An add-on is a folder, hack/addons/NAME/: its manifests and addon.sh, which this script sources (after
 # hack/lib.sh) and which sets only what is its own:
 #   NAMESPACE      where its workloads run (created if missing, never deleted: it may be shared)
-#   IMAGES         name:tag...; with AIRGAP=1, .tools/bin/<name> (hack/tools/install-tools.sh TOOLS) in a
+#   IMAGES         name:tag...; with AIRGAP=1, .tools/bin/<name> (hack/tools/install-tools.sh <name>) in a
 #                  FROM-scratch image in the local registry (hack/cluster/registry.sh), tagged tag-<recipe
 #                  hash>, so nothing is pulled; otherwise PUBLISHED: nothing is built
 #   PUBLISHED      upstream's published image for each of IMAGES, by digest where upstream publishes one
-#   TOOLS          what hack/tools/install-tools.sh builds for IMAGES (default: the images' names)
 #   MANIFESTS      files of its folder, applied in order with @image:NAME@, @tag:NAME@ and @config-hash@
 #                  filled in (fill FILE does the same for any other file)
 #   WORKLOADS      kind/name... in NAMESPACE, whose rollouts `up` waits for
@@ -44,7 +43,6 @@ RECORD=flask-service-addons
 NAMESPACE=
 IMAGES=()
 PUBLISHED=()
-TOOLS=()
 MANIFESTS=()
 WORKLOADS=()
 READY_TIMEOUT=180
@@ -60,11 +58,11 @@ remove() { delete_manifests; }
 
 airgap() { [[ ${AIRGAP:-0} == 1 ]]; }
 
-((${#TOOLS[@]})) || for image in "${IMAGES[@]}"; do TOOLS+=("${image%%:*}"); done
+tools=("${IMAGES[@]%%:*}")
 # With AIRGAP=1 a local image's tag is its version and the hash of the recipes that build its binaries, so a
 # binary built another way (a collector with another component) is another image, which the nodes pull,
 # not an old one under the same tag.
-airgap && recipe=$("${HACK}/tools/install-tools.sh" --recipe "${TOOLS[@]}" | sha256sum | cut -c1-8)
+airgap && recipe=$("${HACK}/tools/install-tools.sh" --recipe "${tools[@]}" | sha256sum | cut -c1-8)
 
 declare -A REF TAG
 for i in "${!IMAGES[@]}"; do
@@ -122,7 +120,7 @@ diagnose() {
 build_images() {
   local name
   airgap || return 0
-  "${HACK}/tools/install-tools.sh" "${TOOLS[@]}" >&2
+  "${HACK}/tools/install-tools.sh" "${tools[@]}" >&2
   for name in "${!REF[@]}"; do build_image "${name}" "${REF[${name}]}"; done
 }
 

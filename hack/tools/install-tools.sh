@@ -21,7 +21,8 @@
 #                                         OpenTelemetry Collector, traefik) and oha
 #        hack/tools/install-tools.sh NAME...    only these (helm kind skaffold kubeconform promtool
 #                                         kubectl actionlint shfmt helm-docs registry prometheus
-#                                         prometheus-operator otelcol traefik kube-router
+#                                         prometheus-operator prometheus-config-reloader otelcol
+#                                         traefik kube-router
 #                                         metrics-server kube-state-metrics jaeger cosign oha)
 #        hack/tools/install-tools.sh --recipe NAME...   print each one's version and recipe hash
 #                                         (what an add-on's local image is tagged by); build nothing
@@ -223,10 +224,13 @@ build_module_copy() {
   echo "${work}"
 }
 
-build_prometheus_operator() {
+# build_prometheus_operator_cmd NAME CMD: cmd/CMD of the Prometheus Operator module, as .tools/bin/NAME (the
+# operator, and the config reloader that it runs beside each Prometheus). The operator's go.mod replaces two of
+# its own packages with directories that the module zip leaves out; the proxy serves them as modules of the
+# same version, so drop the replaces and use those. Each binary is its own tool so that each has its own copy in
+# the machine's cache; the second build reuses the first's compiled packages.
+build_prometheus_operator_cmd() {
   need go
-  # The operator's go.mod replaces two of its own packages with directories that the module zip leaves
-  # out; the proxy serves them as modules of the same version, so drop the replaces and use those.
   local work
   work="$(build_module_copy "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}")"
   # shellcheck disable=SC2064
@@ -234,11 +238,12 @@ build_prometheus_operator() {
   (cd "${work}" &&
     go mod edit -dropreplace github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring \
       -dropreplace github.com/prometheus-operator/prometheus-operator/pkg/client &&
-    go build -mod=mod -o "${bin}/" \
+    go build -mod=mod -o "${bin}/$1" \
       -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_VERSION#v}" \
-      ./cmd/operator ./cmd/prometheus-config-reloader)
-  mv "${bin}/operator" "${bin}/prometheus-operator"
+      "./cmd/$2")
 }
+build_prometheus_operator() { build_prometheus_operator_cmd prometheus-operator operator; }
+build_prometheus_config_reloader() { build_prometheus_operator_cmd prometheus-config-reloader prometheus-config-reloader; }
 
 # Traefik's go.mod cannot be built as downloaded; three patches, made in a writable copy:
 #  1. github.com/traefik/traefik/dynamic/ext: go.mod replaces it with ./pkg/config/dynamic/ext, a
@@ -439,6 +444,9 @@ for t in "${tools[@]}"; do
   registry) ensure registry "${REGISTRY_VERSION}" "--version" build_registry ;;
   prometheus) ensure prometheus "$(prometheus_release)" "--version" build_prometheus ;;
   prometheus-operator) ensure prometheus-operator "${PROMETHEUS_OPERATOR_VERSION#v}" "--version" build_prometheus_operator ;;
+  prometheus-config-reloader)
+    ensure prometheus-config-reloader "${PROMETHEUS_OPERATOR_VERSION#v}" "--version" build_prometheus_config_reloader
+    ;;
   otelcol) ensure otelcol "${OTELCOL_VERSION#v}" "--version" build_otelcol ;;
   traefik) ensure traefik "${TRAEFIK_VERSION}" "version" build_traefik ;;
   kube-router) ensure kube-router "${KUBE_ROUTER_VERSION}" "--version" build_kube_router ;;

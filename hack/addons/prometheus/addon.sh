@@ -13,8 +13,6 @@ PUBLISHED=(
   "quay.io/prometheus-operator/prometheus-operator:${OPERATOR}"
   "quay.io/prometheus-operator/prometheus-config-reloader:${OPERATOR}"
 )
-# The config reloader is built with the operator.
-TOOLS=(prometheus prometheus-operator)
 MANIFESTS=(prometheus.yaml)
 WORKLOADS=(deployment/prometheus-operator)
 READY_TIMEOUT=${MONITORING_READY_TIMEOUT:-300}
