@@ -1,7 +1,8 @@
 """Bounded load where clients are, and a metrics watch, for the disruption tests.
 
 ClientLoad runs tests/e2e/loadclient.py (no retries; fresh or kept-alive connections) in a client pod in
-the cluster or on the host, until stopped; its PathResult says what that client got, second by second.
+the cluster or on the host, until stopped; its PathResult says what that client got, second by second, and
+while it runs, `last_failure` says when it last failed.
 
 CounterWatch scrapes /metrics of every ready pod once a second (through the API server's port-forward:
 an observer, not a client) and records every sample of every counter and histogram, so a test can check
@@ -34,6 +35,7 @@ from .kube import (
     ready_targets,
     tool_env,
 )
+from .loadclient import FAILED
 
 MAX_SECONDS = 300
 SCRAPE_INTERVAL = 1.0
@@ -196,17 +198,38 @@ class ClientLoad:
             source = LOADCLIENT.read_text()
             cmd = ["kubectl", "--context", CONTEXT, "-n", namespace, "exec", "-i", where, "--"]
             cmd += [CLIENT_PYTHON, "-c", source, *args]
+        self.last_failure = 0.0  # unix time of the latest failure the client has reported, 0 before any
+        self._out: list[str] = []
+        self._err: list[str] = []
         self.proc = subprocess.Popen(
             cmd, env=tool_env(), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True,
         )  # fmt: skip
+        # Both pipes are drained as the client writes, so it never blocks on a full pipe.
+        self._readers = [
+            threading.Thread(target=self._read, args=(self.proc.stdout, self._out), daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stderr, self._err), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, pipe, lines: list[str]) -> None:
+        for line in pipe:
+            if pipe is self.proc.stderr and line.startswith(f"{FAILED} "):
+                self.last_failure = float(line.split()[1])
+            else:
+                lines.append(line)
 
     def stop(self) -> PathResult:
+        self.proc.stdin.close()  # the client's end of file: it finishes its requests in flight and reports
         try:
-            out, err = self.proc.communicate(input="", timeout=60)
+            self.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            out, err = self.proc.communicate(timeout=10)
+            self.proc.wait(timeout=10)
+        for reader in self._readers:
+            reader.join(timeout=10)
+        out, err = "".join(self._out), "".join(self._err)
         if self.proc.returncode != 0:
             raise KubeError(f"load path {self.name} exited {self.proc.returncode}: {err[-2000:]}")
         data = json.loads(out)

@@ -12,7 +12,9 @@ NetworkPolicy) and on the host (GETs through a gateway), with the same code and 
 Every request is answered or it is a failure: refused, reset, timed out, cut short, or a status other than
 200. Nothing is sent twice. The run stops at standard input's end of file (the driver closes it), or at
 --seconds, or after --requests per thread, whichever comes first, and prints one JSON object: counts, the
-failures with their times, and the successes per second (to show that the load spanned a fault).
+failures with their times, and the successes per second (to show that the load spanned a fault). While it
+runs, each failure's time is also written to standard error as it happens (`failed <time>`), so that a
+driver can tell when a path has recovered without stopping it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections import Counter
 
 TIMEOUT = 5.0  # seconds for a connection or a response
 KEPT_FAILURES = 50  # failures listed with their cause; all are counted
+FAILED = "failed"  # the standard error line of a failure as it happens: FAILED <unix time>
 
 
 def server_closed(conn: http.client.HTTPConnection) -> bool:
@@ -91,10 +94,12 @@ class Run:
             except Exception as error:  # every failure is recorded with its cause; none is sent again
                 conn.close()
                 conn = None
+                failed_at = time.time()
                 with self.lock:
                     self.failed += 1
                     if len(self.failures) < KEPT_FAILURES:
-                        self.failures.append({"t": time.time(), "reused": reused, "error": repr(error)[:300]})
+                        self.failures.append({"t": failed_at, "reused": reused, "error": repr(error)[:300]})
+                print(f"{FAILED} {failed_at}", file=sys.stderr, flush=True)
             else:
                 with self.lock:
                     self.ok += 1

@@ -51,8 +51,8 @@ BEHAVIOR = {
         "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
     },
 }
-# metrics-server scrapes every 15 s and the HPA controller syncs every 15 s: a change of load shows in the
-# HPA after about 30 s, in the replica count after one more sync.
+# metrics-server scrapes every 15 s and the HPA controller syncs every 5 s (k8s/kind-config.yaml): a change of
+# load shows in the HPA within about 20 s, in the replica count at its next sync.
 METRICS_WAIT = 120  # seconds until the HPA first shows a CPU utilisation
 SCALE_UP_WITHIN = 180  # seconds from the start of the load until the HPA asks for more than 1 replica
 SCALE_DOWN_WITHIN = 180  # seconds from the end of the load until 1 replica is left

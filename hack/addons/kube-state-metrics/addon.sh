@@ -12,7 +12,7 @@ MANIFESTS=(kube-state-metrics.yaml)
 WORKLOADS=(deployment/kube-state-metrics)
 READY_TIMEOUT=${MONITORING_READY_TIMEOUT:-300}
 
-# The ServiceMonitor's kind comes with the Prometheus add-on, which comes up beside this one.
+# The ServiceMonitor's kind comes with the Prometheus add-on, which hack/cluster/cluster.sh brings up first.
 servicemonitors_served() { kc get crd servicemonitors.monitoring.coreos.com >/dev/null 2>&1; }
 before_apply() {
   wait_until "the ServiceMonitor kind is served (the prometheus add-on)" "${READY_TIMEOUT}" servicemonitors_served
