@@ -415,7 +415,7 @@ CLEAN_SECONDS = 10
 LOSS_WATCH = RECOVERY_BOUND + CLEAN_SECONDS
 NODE_BACK_TIMEOUT = 240  # seconds for the restarted node to be Ready and its pods running again
 # Seconds from the kill until the lost node's replica is evicted and replaced on the survivor, at most: the
-# node's grace period (50 s), the chart's nodeLossTolerationSeconds (30 s), then a new pod that gets ready.
+# node's grace period (50 s), the chart's nodeLossTolerationSeconds (30 s), then the Deployment makes a new pod.
 EVICTION_TIMEOUT = 180
 NODE_LOSS_REPORT = os.environ.get("NODE_LOSS_REPORT")  # a JSON file for the figures (make bench-node-loss)
 
