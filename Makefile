@@ -100,7 +100,7 @@ test: venv ## Every tier, fastest first: lint, unit and integration, chart, cont
 	$(MAKE) --no-print-directory lint
 	hack/tools/debian-package.sh chromium >/dev/null
 	$(call tier,unit or integration)
-	$(MAKE) --no-print-directory tools k8s-schemas promtool
+	$(MAKE) --no-print-directory tools k8s-schemas promtool kyverno
 	$(call tier,chart)
 	$(MAKE) --no-print-directory engine
 	$(call tier,container)
@@ -116,7 +116,7 @@ unit integration container chart e2e: venv ## One tier only: make unit | integra
 # What each tier needs besides Python.
 integration e2e: browser
 container: engine
-chart: tools k8s-schemas promtool
+chart: tools k8s-schemas promtool kyverno
 e2e: cluster
 
 # ---- engine, tools, images -----------------------------------------------------------------
@@ -136,6 +136,10 @@ tools: ## Pinned helm, kind, skaffold, kubeconform, kubectl into .tools/bin (go 
 .PHONY: promtool
 promtool: ## Pinned promtool into .tools/bin, for the chart tier's rule tests (go install; not in `tools`)
 	hack/tools/install-tools.sh promtool
+
+.PHONY: kyverno
+kyverno: ## Pinned Kyverno CLI into .tools/bin, for the chart tier's policy check (go build; not in `tools`)
+	hack/tools/install-tools.sh kyverno
 
 .PHONY: base-image
 base-image: engine ## The local Debian base image (debootstrap; once per machine; needs root)
