@@ -40,6 +40,11 @@ LOCAL_PORT ?= 5000
 # Project-local skaffold settings: no update check, no telemetry (written by hack/tools/install-tools.sh).
 export SKAFFOLD_CONFIG := $(CURDIR)/.tools/skaffold-config.yaml
 export SKAFFOLD_INTERACTIVE := false
+# Skaffold always builds (Docker's layer cache makes an unchanged build about a second, the same digest), so
+# that its post-build hook signs, or finds signed, what it deploys: an image that it would take from its
+# cache or find in the registry skips the hook, and the cluster's admission policy refuses it unless signed
+# in the layout that the policy reads (hack/release/README.md).
+export SKAFFOLD_CACHE_ARTIFACTS := false
 VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' service/version.py)
 SOURCE_URL ?= unknown
 ifeq ($(AIRGAP),1)

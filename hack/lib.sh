@@ -15,12 +15,18 @@ die() {
   exit 1
 }
 
-# has_version FILE EXPECTED ARGS...: true when FILE runs and prints EXPECTED.
+# has_version FILE EXPECTED ARGS...: true when FILE runs and prints EXPECTED; with the one argument
+# --embedded, when FILE holds EXPECTED (a version stamped at link time, for a binary that prints it only
+# when it can reach a cluster).
 has_version() {
   local file="$1" expected="$2"
   shift 2
   local out
   [[ -x "${file}" ]] || return 1
+  if [[ "$*" == --embedded ]]; then
+    grep -qaF -- "${expected}" "${file}"
+    return
+  fi
   # Captured first: `cmd | grep -q` fails under pipefail when grep exits before cmd has written all.
   out="$("${file}" "$@" 2>&1)" || return 1
   grep -qF -- "${expected}" <<<"${out}"

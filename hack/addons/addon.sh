@@ -23,6 +23,8 @@
 # and, where the default does not fit, these functions:
 #   build_image NAME REF  build and push REF (default: the FROM-scratch image of .tools/bin/NAME)
 #   before_apply          what the manifests need first (CRDs)
+#   generate HASH         manifests made at render time (a chart's templates), printed after MANIFESTS;
+#                         HASH is what fills @config-hash@
 #   apply                 apply the manifests read from stdin (default: kubectl apply)
 #   ready                 true once it serves; asked once by the warm check, awaited by `up`
 #   remove                delete it, the manifests on stdin (default: kubectl delete)
@@ -49,6 +51,7 @@ READY_TIMEOUT=180
 CONFIG=
 build_image() { push_scratch_image "${ROOT}/.tools/bin/$1" "$2"; }
 before_apply() { :; }
+generate() { :; }
 apply() { kc apply -f - >/dev/null; }
 ready() { :; }
 delete_manifests() { kc delete --ignore-not-found -f - >/dev/null; }
@@ -90,6 +93,7 @@ render() {
     echo '---'
     fill "${file}" "${HASH}"
   done
+  generate "${HASH}"
 }
 
 HASH=$({

@@ -9,7 +9,8 @@
 #           Prometheus with kube-state-metrics, an OpenTelemetry Collector and
 #           Jaeger (MONITORING=0 leaves them out), Traefik for Gateway API routes and Ingresses (ROUTING=0),
 #           metrics-server for the resource metrics API that HorizontalPodAutoscalers
-#           read (METRICS=0), and kube-router to enforce NetworkPolicies (NETPOL=0)
+#           read (METRICS=0), kube-router to enforce NetworkPolicies (NETPOL=0), and
+#           Kyverno's admission controller to admit only signed images of the project (ADMISSION=0)
 #   down    delete it
 #   status  exit 0 when the cluster exists, every node is Ready and CoreDNS runs
 #
@@ -124,7 +125,11 @@ up() {
 addons() {
   local names=() pids=() i failed=()
   [ "${MONITORING:-1}" = 1 ] && names+=("prometheus kube-state-metrics" otel-collector jaeger)
-  [ "${ROUTING:-1}" = 1 ] && names+=(traefik)
+  # Kyverno's registry forwarder runs the Traefik binary: after the Traefik add-on, which builds it.
+  local routing=()
+  [ "${ROUTING:-1}" = 1 ] && routing+=(traefik)
+  [ "${ADMISSION:-1}" = 1 ] && routing+=(kyverno)
+  [ ${#routing[@]} -eq 0 ] || names+=("${routing[*]}")
   [ "${METRICS:-1}" = 1 ] && names+=(metrics-server)
   [ "${NETPOL:-1}" = 1 ] && names+=(kube-router)
   for i in "${names[@]}"; do

@@ -7,10 +7,13 @@
 #           pushed survives `make down`
 #   wire    for the cluster $CLUSTER_NAME: connect the registry to Docker's `kind` network,
 #           give every node's containerd a certs.d/localhost:$REGISTRY_PORT/hosts.toml that
-#           sends pulls of localhost:$REGISTRY_PORT/... to the registry container, and
-#           publish the local-registry-hosting ConfigMap in kube-public (KEP-1755)
+#           sends pulls of localhost:$REGISTRY_PORT/... to the registry container (and one for
+#           its in-cluster name), and publish the local-registry-hosting ConfigMap in
+#           kube-public (KEP-1755), with that name as hostFromClusterNetwork
 #   down    stop and remove the container (the volume stays)
 #   address print the registry's address as pushed to and pulled from: localhost:$REGISTRY_PORT
+#   in-cluster  print its name and port on the `kind` network, which pods reach (through CoreDNS
+#           to Docker's DNS) and nodes pull from: flask-service-registry:5000
 #
 # The registry is the CNCF Distribution registry, built from Go module sources
 # (hack/tools/install-tools.sh registry) into a FROM-scratch image, with or without AIRGAP:
@@ -22,6 +25,8 @@ set -euo pipefail
 NAME=flask-service-registry
 PORT=${REGISTRY_PORT:-5001}
 ADDRESS=localhost:$PORT
+IN_CLUSTER=$NAME:5000
+CERTS_D=/etc/containerd/certs.d
 IMAGE=flask-service-registry:$REGISTRY_VERSION
 CLUSTER=$CLUSTER_NAME
 
@@ -65,11 +70,13 @@ wire() {
   if [ "$("$DOCKER" inspect -f '{{json .NetworkSettings.Networks.kind}}' "$NAME")" = null ]; then
     "$DOCKER" network connect kind "$NAME"
   fi
-  local node hosts
-  hosts="[host.\"http://$NAME:5000\"]"
+  local node hosts name
+  hosts="[host.\"http://$IN_CLUSTER\"]"
   for node in $("$KIND" get nodes --name "$CLUSTER"); do
-    # containerd reads certs.d on every pull: no restart needed.
-    "$DOCKER" exec -i "$node" sh -c "mkdir -p /etc/containerd/certs.d/$ADDRESS && cat > /etc/containerd/certs.d/$ADDRESS/hosts.toml" <<<"$hosts"
+    for name in "$ADDRESS" "$IN_CLUSTER"; do
+      # containerd reads certs.d on every pull: no restart needed.
+      "$DOCKER" exec -i "$node" sh -c "mkdir -p $CERTS_D/$name && cat > $CERTS_D/$name/hosts.toml" <<<"$hosts"
+    done
   done
   kc apply -f - >/dev/null <<YAML
 apiVersion: v1
@@ -80,6 +87,7 @@ metadata:
 data:
   localRegistryHosting.v1: |
     host: "$ADDRESS"
+    hostFromClusterNetwork: "$IN_CLUSTER"
     help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
 YAML
   log "cluster $CLUSTER pulls $ADDRESS/... from $NAME"
@@ -95,5 +103,6 @@ up) up ;;
 wire) wire ;;
 down) down ;;
 address) echo "$ADDRESS" ;;
-*) die "usage: $0 up|wire|down|address" ;;
+in-cluster) echo "$IN_CLUSTER" ;;
+*) die "usage: $0 up|wire|down|address|in-cluster" ;;
 esac

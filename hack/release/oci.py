@@ -31,9 +31,11 @@ def digest_of(data: bytes) -> str:
 
 
 def split_reference(reference: str) -> tuple[str, str, str]:
-    """`host[:port]/repo/path:tag` (or `@sha256:…`) -> (host, repository, tag or digest)."""
+    """`host[:port]/repo/path:tag` (or `@sha256:…`, or `:tag@sha256:…`) -> (host, repository, tag or digest)."""
     if "@" in reference:
         name, ref = reference.split("@", 1)
+        head, _, last = name.rpartition("/")
+        name = f"{head}/{last.partition(':')[0]}" if head else name
     else:
         name, _, ref = reference.rpartition(":")
         if not name or "/" in ref:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
+
+from hack.release import oci
 
 ROOT = Path(__file__).resolve().parents[2]
 COSIGN = os.environ.get("COSIGN", str(ROOT / ".tools" / "bin" / "cosign"))
@@ -46,7 +49,7 @@ def ensure_key() -> Path:
     if not key.exists():
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         cosign("generate-key-pair", "--output-key-prefix", str(directory / "cosign"))
-        print(f"sign: made the key pair {key} (public key {public_key()})")
+        print(f"sign: made the key pair {key} (public key {public_key()})", file=sys.stderr)
     config = directory / "signing-config.json"
     if not config.exists():
         config.write_text(json.dumps(SIGNING_CONFIG, indent=2) + "\n")
@@ -58,10 +61,18 @@ def registry_flags(reference: str) -> list[str]:
     return ["--allow-http-registry"] if host in ("localhost", "127.0.0.1") else []
 
 
-def verify(reference: str, key: Path | None = None) -> subprocess.CompletedProcess:
-    """cosign verify of REFERENCE (by digest) with the public key; returncode 0 when a signature verifies."""
+# cosign's legacy layout: a `sha256-<digest>.sig` image beside the signed one, rather than a Sigstore bundle
+# in an OCI referrer. Kyverno's verifyImages (the cluster's admission policy, hack/addons/kyverno) reads only
+# this one, so what is signed is signed in both; cosign marks the flag deprecated.
+LEGACY_LAYOUT = ("--new-bundle-format=false",)
+
+
+def verify(reference: str, key: Path | None = None, legacy: bool = False) -> subprocess.CompletedProcess:
+    """cosign verify of REFERENCE (by digest) with the public key; returncode 0 when a signature verifies (with
+    LEGACY, one in the legacy layout)."""
     return cosign(
-        "verify", "--key", str(key or public_key()), "--insecure-ignore-tlog", *registry_flags(reference), reference,
+        "verify", "--key", str(key or public_key()), "--insecure-ignore-tlog", *(LEGACY_LAYOUT if legacy else ()),
+        *registry_flags(reference), reference,
         check=False,
     )  # fmt: skip
 
@@ -74,17 +85,24 @@ def verify_attestation(reference: str, predicate_type: str, key: Path | None = N
     )  # fmt: skip
 
 
+def by_digest(reference: str) -> str:
+    """REFERENCE as registry/repository@sha256:..., the tag dropped when it has both (as Skaffold names a push)."""
+    host, repository, ref = oci.split_reference(reference)
+    return f"{host}/{repository}@{ref}" if ref.startswith("sha256:") else reference
+
+
 def sign(reference: str) -> None:
-    """Sign REFERENCE (registry/repository@sha256:...) unless a signature by the key verifies already."""
+    """Sign REFERENCE (registry/repository@sha256:...), in both layouts, unless signatures by the key verify
+    already."""
     key = ensure_key()
-    if verify(reference).returncode == 0:
-        print(f"sign: {reference} is signed already")
-        return
-    cosign(
-        "sign", "--key", str(key), "--signing-config", str(key_dir() / "signing-config.json"), "--yes",
-        *registry_flags(reference), reference,
-    )  # fmt: skip
-    print(f"sign: signed {reference}")
+    reference = by_digest(reference)
+    for legacy, layout in ((False, ()), (True, (*LEGACY_LAYOUT, "--use-signing-config=false", "--tlog-upload=false"))):
+        if verify(reference, legacy=legacy).returncode == 0:
+            print(f"sign: {reference} is signed already{' (legacy layout)' if legacy else ''}")
+            continue
+        config = () if legacy else ("--signing-config", str(key_dir() / "signing-config.json"))
+        cosign("sign", "--key", str(key), *config, *layout, "--yes", *registry_flags(reference), reference)
+        print(f"sign: signed {reference}{' (legacy layout)' if legacy else ''}")
 
 
 def attest(reference: str, predicate: bytes, predicate_type: str) -> None:
@@ -103,11 +121,14 @@ def attest(reference: str, predicate: bytes, predicate_type: str) -> None:
 
 
 def main() -> int:
-    """python -m hack.release.sign sign REFERENCE: what Skaffold's post-build hook runs on what it pushed."""
-    import sys
-
+    """python -m hack.release.sign sign REFERENCE: what Skaffold's post-build hook runs on what it pushed.
+    python -m hack.release.sign public-key: the path of the key that verifies (the pair made if there is none)."""
+    if sys.argv[1:] == ["public-key"]:
+        ensure_key()
+        print(public_key())
+        return 0
     if len(sys.argv) != 3 or sys.argv[1] != "sign":
-        print("usage: python -m hack.release.sign sign REGISTRY/REPOSITORY[:TAG|@DIGEST]", file=sys.stderr)
+        print("usage: python -m hack.release.sign sign REGISTRY/REPOSITORY[:TAG|@DIGEST] | public-key", file=sys.stderr)
         return 2
     sign(sys.argv[2])
     return 0

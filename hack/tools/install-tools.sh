@@ -4,14 +4,14 @@
 # (built from Go module sources with `go install`/`go build`, never downloaded
 # as release binaries) and kubectl
 # (copied from hack/tools/build-k8s.sh's output so it matches the cluster version).
-# For the chart tier only, on request (`make chart` and `make test` ask): promtool,
-# which checks and unit-tests the chart's Prometheus rules, and Kyverno's CLI, which applies
-# Kyverno's published policies to the chart's renders; large builds that `make up` does not need. For the benchmarks only, on request: oha, the
-# open-loop HTTP load generator, built from crates.io with `cargo install`
-# (needs a Rust toolchain). For the cluster's add-ons, on request (hack/addons/addon.sh asks, for the
-# add-on it brings up with AIRGAP=1): the Prometheus components, the collector, Jaeger,
-# kube-state-metrics, metrics-server, kube-router and traefik, a large build (about 10 minutes cold)
-# that a cluster run with ROUTING=0 does not need.
+# For the chart tier only, on request (`make chart` and `make test` ask): promtool, which checks and
+# unit-tests the chart's Prometheus rules, and Kyverno's CLI, which applies Kyverno's published policies to
+# the chart's renders; large builds that `make up` does not need. For the benchmarks only, on request: oha,
+# the open-loop HTTP load generator, built from crates.io with `cargo install` (needs a Rust toolchain).
+# For the cluster's add-ons, on request (hack/addons/addon.sh asks, for the add-on it brings up with
+# AIRGAP=1): the Prometheus components, the collector, Jaeger, kube-state-metrics, metrics-server,
+# kube-router, traefik and Kyverno's admission controller, large builds (minutes each, cold) that a
+# cluster without that add-on does not need.
 #
 # Idempotent: a tool whose binary already reports its pinned version is not
 # rebuilt, so the warm path takes a few seconds. Versions: hack/versions.env.
@@ -23,7 +23,8 @@
 #                                         kubectl actionlint shfmt helm-docs registry prometheus
 #                                         prometheus-operator prometheus-config-reloader otelcol
 #                                         traefik kube-router
-#                                         metrics-server kube-state-metrics jaeger cosign kyverno oha)
+#                                         metrics-server kube-state-metrics jaeger cosign kyverno
+#                                         kyverno-admission kyverno-init oha)
 #        hack/tools/install-tools.sh --recipe NAME...   print each one's version and recipe hash
 #                                         (what an add-on's local image is tagged by); build nothing
 set -euo pipefail
@@ -62,7 +63,9 @@ recipe_of() {
   {
     echo "${text}"
     # shellcheck disable=SC2016  # the literal text ${NAME, as the build functions write their variables
-    grep -o '\${[A-Z][A-Z0-9_]*' <<<"${text}" | cut -c3- | sort -u | while read -r var; do echo "${var}=${!var-}"; done
+    # HACK and ROOT are where this clone is, not what it builds: a new clone keeps the cached copies.
+    grep -o '\${[A-Z][A-Z0-9_]*' <<<"${text}" | cut -c3- | sort -u | grep -vx 'HACK\|ROOT' |
+      while read -r var; do echo "${var}=${!var-}"; done
     echo "GOFLAGS=${GOFLAGS} CGO_ENABLED=${CGO_ENABLED}"
     [[ "$1" != build_otelcol ]] || cat "${HACK}/addons/otel-collector/otelcol-builder.yaml"
   } | sha256sum | cut -c1-12
@@ -388,17 +391,22 @@ build_jaeger() {
       github.com/jaegertracing/jaeger/cmd/jaeger)
 }
 
-build_kyverno() {
+# build_kyverno_cmd NAME CMD: cmd/CMD of Kyverno's module, as .tools/bin/NAME: the CLI (the chart tier's policy
+# check), and the admission controller and its init container (hack/addons/kyverno). Its go.mod replaces a
+# module, which `go install pkg@version` refuses: build the module's source as the main module. Each binary is
+# its own tool, with its own copy in the machine's cache; the second build reuses the first's compiled packages.
+build_kyverno_cmd() {
   need go
-  # Kyverno's CLI (cmd/cli/kubectl-kyverno), as .tools/bin/kyverno. Its go.mod replaces a module, which
-  # `go install pkg@version` refuses: build the module's source as the main module.
   local work
   work="$(build_module_copy "github.com/kyverno/kyverno@${KYVERNO_VERSION}")"
   # shellcheck disable=SC2064
   trap "rm -rf '${work}'" RETURN
-  (cd "${work}" && go build -o "${bin}/kyverno" \
-    -ldflags "-s -w -X github.com/kyverno/kyverno/pkg/version.BuildVersion=${KYVERNO_VERSION}" ./cmd/cli/kubectl-kyverno)
+  (cd "${work}" && go build -o "${bin}/$1" \
+    -ldflags "-s -w -X github.com/kyverno/kyverno/pkg/version.BuildVersion=${KYVERNO_VERSION}" "./cmd/$2")
 }
+build_kyverno() { build_kyverno_cmd kyverno cli/kubectl-kyverno; }
+build_kyverno_admission() { build_kyverno_cmd kyverno-admission kyverno; }
+build_kyverno_init() { build_kyverno_cmd kyverno-init kyverno-init; }
 
 build_oha() {
   need cargo
@@ -475,6 +483,9 @@ for t in "${tools[@]}"; do
   kube-state-metrics) ensure kube-state-metrics "${KUBE_STATE_METRICS_VERSION}" "version" build_kube_state_metrics ;;
   jaeger) ensure jaeger "${JAEGER_VERSION}" "version" build_jaeger ;;
   kyverno) ensure kyverno "${KYVERNO_VERSION}" "version" build_kyverno ;;
+  # Neither prints its version without a cluster: the version stamped into the binary is checked.
+  kyverno-admission) ensure kyverno-admission "${KYVERNO_VERSION}" "--embedded" build_kyverno_admission ;;
+  kyverno-init) ensure kyverno-init "${KYVERNO_VERSION}" "--embedded" build_kyverno_init ;;
   oha) ensure oha "${OHA_VERSION}" "--version" build_oha ;;
   *)
     log "unknown tool: ${t}"

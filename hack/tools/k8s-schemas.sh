@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Generate the JSON schemas that kubeconform validates the chart's output against, for the
 # Kubernetes version the kind cluster runs (KUBERNETES_VERSION in hack/versions.env), plus the
-# Gateway API (HTTPRoute) and Prometheus Operator (ServiceMonitor, PrometheusRule) CRDs the chart can render.
+# Gateway API (HTTPRoute) and Prometheus Operator (ServiceMonitor, PrometheusRule) CRDs the chart can render
+# and Kyverno's ClusterPolicy, which the admission add-on applies: each at the version the cluster runs
+# (hack/versions.env).
 #
 # Sources are Go modules (the OpenAPI spec ships in the k8s.io/kubernetes module source), fetched
 # with `go mod download` into the normal Go module cache; the schemas are written to
@@ -14,10 +16,6 @@ set -euo pipefail
 
 # shellcheck source=hack/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-
-# CRD sources: the API versions the chart renders (gateway.networking.k8s.io/v1, monitoring.coreos.com/v1).
-GATEWAY_API_VERSION=v1.4.1
-PROMETHEUS_OPERATOR_VERSION=v0.85.0
 
 cache="${XDG_CACHE_HOME:-${HOME}/.cache}/flask-service/kubeconform-schemas"
 out="${cache}/${KUBERNETES_VERSION}"
@@ -37,7 +35,9 @@ fi
 prometheus_operator_crds=(servicemonitors prometheusrules prometheuses)
 # The Gateway API kinds that the chart (HTTPRoute) and the Traefik add-on (Gateway, GatewayClass) apply.
 gateway_crds=(httproutes gateways gatewayclasses)
-stamp_text="kubernetes=${KUBERNETES_VERSION} gateway-api=${GATEWAY_API_VERSION} prometheus-operator=${PROMETHEUS_OPERATOR_VERSION} crds=${prometheus_operator_crds[*]} ${gateway_crds[*]} converter=$(sha256sum "${HACK}/tools/k8s-schemas.py" | cut -d' ' -f1)"
+# Kyverno's kinds that the admission add-on applies.
+kyverno_crds=(clusterpolicies)
+stamp_text="kubernetes=${KUBERNETES_VERSION} gateway-api=${GATEWAY_API_VERSION} prometheus-operator=${PROMETHEUS_OPERATOR_VERSION} kyverno=${KYVERNO_VERSION} crds=${prometheus_operator_crds[*]} ${gateway_crds[*]} ${kyverno_crds[*]} converter=$(sha256sum "${HACK}/tools/k8s-schemas.py" | cut -d' ' -f1)"
 if [[ -f "${out}/.stamp" && "$(cat "${out}/.stamp")" == "${stamp_text}" ]]; then
   echo "${out}"
   exit 0
@@ -55,7 +55,8 @@ echo "k8s-schemas: fetching API specs (Go module cache) ..." >&2
 k8s="$(module_dir "k8s.io/kubernetes@${KUBERNETES_VERSION}")"
 gateway="$(module_dir "sigs.k8s.io/gateway-api@${GATEWAY_API_VERSION}")"
 prom="$(module_dir "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}")"
-for dir in "${k8s}" "${gateway}" "${prom}"; do
+kyverno="$(module_dir "github.com/kyverno/kyverno@${KYVERNO_VERSION}")"
+for dir in "${k8s}" "${gateway}" "${prom}" "${kyverno}"; do
   [[ -d "${dir}" ]] || {
     echo "k8s-schemas: module download failed" >&2
     exit 1
@@ -72,6 +73,9 @@ for name in "${gateway_crds[@]}"; do
 done
 for name in "${prometheus_operator_crds[@]}"; do
   crds+=(--crd "${prom}/example/prometheus-operator-crd/monitoring.coreos.com_${name}.yaml")
+done
+for name in "${kyverno_crds[@]}"; do
+  crds+=(--crd "${kyverno}/config/crds/kyverno/kyverno.io_${name}.yaml")
 done
 "${python}" "${HACK}/tools/k8s-schemas.py" --swagger "${k8s}/api/openapi-spec/swagger.json" "${crds[@]}" --out "${tmp}/schemas"
 echo "${stamp_text}" >"${tmp}/schemas/.stamp"

@@ -26,6 +26,7 @@ def test_the_addons_are_the_clusters():
         "jaeger",
         "kube-router",
         "kube-state-metrics",
+        "kyverno",
         "metrics-server",
         "otel-collector",
         "prometheus",

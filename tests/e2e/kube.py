@@ -60,10 +60,14 @@ def tool_env() -> dict[str, str]:
     return env
 
 
-def run(*args: str, timeout: float = 300, check: bool = True, env: dict[str, str] | None = None):
-    """Run a command line tool; on failure the assertion message carries its output."""
+def run(
+    *args: str, timeout: float = 300, check: bool = True, env: dict[str, str] | None = None, input: str | None = None
+):
+    """Run a command line tool (INPUT on its stdin); on failure the assertion message carries its output."""
     full_env = tool_env() | (env or {})
-    proc = subprocess.run(list(args), env=full_env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        list(args), env=full_env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, input=input
+    )
     if check and proc.returncode != 0:
         output = f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
         raise KubeError(f"{' '.join(args)} exited {proc.returncode}\n{output}")

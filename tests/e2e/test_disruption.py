@@ -55,7 +55,7 @@ from .kube import (
 
 SETTLE_SECONDS = 4  # load keeps running this long before and after each fault
 DRAIN_TIMEOUT = 180  # seconds for kubectl drain to evict a node's pods
-REFUSED_DRAIN_TIMEOUT = 30  # seconds a drain that the budget stops keeps trying
+REFUSED_DRAIN_TIMEOUT = 15  # seconds a refused drain keeps trying (kubectl retries each 5 s; the first is refused)
 RECOVERY_TIMEOUT = 300  # seconds for the cluster's workloads to be ready again after a drain
 ROUTE_WAIT = 60  # seconds for Traefik to serve a new route
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"

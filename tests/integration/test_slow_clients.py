@@ -14,6 +14,10 @@ from clients.slow import SlowClients
 from tests.support.httpclient import get, raw
 
 SLOW_APP = "tests.support.slowapp"
+# A request that waits behind a slow client waits for the header timeout (5 s by default) or the client's
+# 30 s: a bound far below both and far above a loaded 2-core machine's scheduling noise (the p99 of this test
+# was under 0.25 s until a CI run where it was not, with nothing else wrong).
+STALL_SECONDS = 2
 
 
 def timed_get(url: str, timeout: float = 5) -> tuple[float, int | str]:
@@ -23,11 +27,6 @@ def timed_get(url: str, timeout: float = 5) -> tuple[float, int | str]:
     except OSError as error:
         status = type(error).__name__
     return time.monotonic() - start, status
-
-
-def p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 def test_ordinary_requests_are_served_while_hundreds_of_slow_and_idle_clients_hold_connections(start_server):
@@ -46,7 +45,7 @@ def test_ordinary_requests_are_served_while_hundreds_of_slow_and_idle_clients_ho
         held = clients.held
     statuses = {status for _, status in timings}
     assert statuses == {200}, statuses
-    assert p99([s for s, _ in timings]) < 0.25, sorted(s for s, _ in timings)[-5:]
+    assert max(s for s, _ in timings) < STALL_SECONDS, sorted(s for s, _ in timings)[-5:]
     assert held >= 390
     assert server.workers() == workers  # no worker was restarted
 
