@@ -193,7 +193,7 @@ node-image: engine ## Build the kind node image locally (the air-gapped path; ca
 
 # What any cluster needs on this machine, made once: the tools and, with AIRGAP=1, the node and base images.
 .PHONY: cluster-prereqs
-cluster-prereqs: engine tools
+cluster-prereqs: engine tools venv
 	if [[ "$(AIRGAP)" == 1 ]]; then $(MAKE) --no-print-directory node-image base-image >/dev/null; fi
 
 .PHONY: cluster

@@ -44,31 +44,52 @@ image() {
 
 running() { [ "$("$DOCKER" inspect --format '{{.State.Running}}' "$NAME" 2>/dev/null)" = true ]; }
 
-up() {
-  image
-  if running && [ "$("$DOCKER" inspect --format '{{.Config.Image}}' "$NAME")" = "$IMAGE" ]; then
-    log "up at $ADDRESS"
-    return
-  fi
+# answers TENTHS: the registry answers on 127.0.0.1:$PORT within TENTHS tenths of a second.
+answers() {
+  local _
+  for _ in $(seq 1 "$1"); do
+    curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$PORT/v2/" 2>/dev/null && return
+    sleep 0.1
+  done
+  return 1
+}
+
+start() {
   "$DOCKER" rm -f "$NAME" >/dev/null 2>&1 || true
   "$DOCKER" run -d --restart=always --name "$NAME" \
     -p "127.0.0.1:$PORT:5000" -v flask-service-registry:/var/lib/registry \
     --read-only --cap-drop ALL --security-opt no-new-privileges "$IMAGE" >/dev/null
-  for _ in $(seq 1 100); do
-    if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/v2/"; then
-      log "up at $ADDRESS ($IMAGE)"
-      return
-    fi
-    sleep 0.1
-  done
+  answers 100 && return
   "$DOCKER" logs "$NAME" >&2 || true
   die "the registry did not answer on 127.0.0.1:$PORT"
+}
+
+# A running registry is kept only when it answers: a container that came back with the engine (it restarts
+# always) can be running with its published port leading nowhere, and every push then fails with EOF.
+up() {
+  image
+  if running && [ "$("$DOCKER" inspect --format '{{.Config.Image}}' "$NAME")" = "$IMAGE" ]; then
+    if answers 50; then
+      log "up at $ADDRESS"
+      return
+    fi
+    log "running but not answering on 127.0.0.1:$PORT: starting it again"
+  fi
+  start
+  log "up at $ADDRESS ($IMAGE)"
 }
 
 wire() {
   running || die "the registry is not running (hack/cluster/registry.sh up)"
   if [ "$("$DOCKER" inspect -f '{{json .NetworkSettings.Networks.kind}}' "$NAME")" = null ]; then
     "$DOCKER" network connect kind "$NAME"
+  fi
+  if ! answers 50; then
+    log "not answering on 127.0.0.1:$PORT after joining the kind network: starting it again"
+    "$DOCKER" inspect --format '{{json .NetworkSettings.Networks}}' "$NAME" >&2 || true
+    start
+    "$DOCKER" network connect kind "$NAME"
+    answers 100 || die "the registry does not answer on 127.0.0.1:$PORT"
   fi
   local node hosts name
   hosts="[host.\"http://$IN_CLUSTER\"]"
