@@ -58,8 +58,7 @@ def copies(apps):
     """Two copies of the release's image in its repository, each its own digest: one left unsigned, one signed
     (in both layouts) by another key. Their tags go at the end."""
     registry = oci.Registry(HOST)
-    _, repository, _ = oci.split_reference(release_image(apps))
-    digest = release_image(apps).rsplit("@", 1)[-1]
+    _, repository, digest = oci.split_reference(release_image(apps))  # the release is pinned by digest
     _, media_type, body = registry.manifest(repository, digest)
     manifest = json.loads(body)
     assert "config" in manifest, f"the release's image is a {media_type}, not one image"
