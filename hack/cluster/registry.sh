@@ -64,8 +64,8 @@ start() {
   die "the registry did not answer on 127.0.0.1:$PORT"
 }
 
-# A running registry is kept only when it answers: a container that came back with the engine (it restarts
-# always) can be running with its published port leading nowhere, and every push then fails with EOF.
+# A running registry is kept only when it answers: a CI run found one running (it had come back with the
+# engine, as --restart=always does) with every push to it failing with EOF.
 up() {
   image
   if running && [ "$("$DOCKER" inspect --format '{{.Config.Image}}' "$NAME")" = "$IMAGE" ]; then
