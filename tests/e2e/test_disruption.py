@@ -404,10 +404,10 @@ def test_the_budget_stops_a_drain_that_would_take_the_last_pod(api, core, apps, 
 # --- A node that dies ------------------------------------------------------------------------------------
 
 # Seconds from the kill until every request succeeds again, at most: the node lifecycle controller marks the
-# node's pods not ready after its grace period (50 s, kube-controller-manager's default), then kube-proxy and
-# Traefik drop their endpoints; a request still sent to the dead pod fails within the client's 5 s timeout.
-# Measured: 37 to 46 s (bench/results/node-loss.json).
-RECOVERY_BOUND = 80
+# node's pods not ready after its grace period (20 s, k8s/kind-config.yaml), then kube-proxy and Traefik drop
+# their endpoints; a request still sent to the dead pod fails within the client's 5 s timeout.
+# Measured: 20 to 25 s (bench/results/node-loss.json; 37 to 46 s with Kubernetes' 50-s grace period).
+RECOVERY_BOUND = 45
 # Seconds in which the survivor must serve every path with no failure, after the lost pod has left the
 # Service's endpoints and after each path's last failure, before the load stops.
 CLEAN_SECONDS = 10
@@ -415,7 +415,7 @@ CLEAN_SECONDS = 10
 LOSS_WATCH = RECOVERY_BOUND + CLEAN_SECONDS
 NODE_BACK_TIMEOUT = 240  # seconds for the restarted node to be Ready and its pods running again
 # Seconds from the kill until the lost node's replica is evicted and replaced on the survivor, at most: the
-# node's grace period (50 s), the chart's nodeLossTolerationSeconds (30 s), then the Deployment makes a new pod.
+# node's grace period (20 s), the chart's nodeLossTolerationSeconds (30 s), then the Deployment makes a new pod.
 EVICTION_TIMEOUT = 180
 NODE_LOSS_REPORT = os.environ.get("NODE_LOSS_REPORT")  # a JSON file for the figures (make bench-node-loss)
 
