@@ -12,7 +12,7 @@ from .clientload import counter_samples
 from .kube import NAMESPACE, SERVICE, Target, pod_get, ready_targets, wait_until
 from .prometheus import query, scalar
 
-SCRAPE_WAIT = 120  # seconds: discovery, then the chart's 30 s scrape interval, twice over
+SCRAPE_WAIT = 120  # seconds: discovery, then the chart's 15 s scrape interval, with room
 SELECTOR = f'namespace="{NAMESPACE}",service="{SERVICE}"'
 PER_ROUTE = {"/": 7, "/next": 4}
 
