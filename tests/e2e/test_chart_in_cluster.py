@@ -73,7 +73,9 @@ def leftovers(api, namespace: str, release: str) -> list[str]:
 
 def test_uninstall_leaves_nothing_behind(api, apps, release):
     with fresh_namespace("uninstall") as namespace:
-        install_chart(namespace, "gone", image_values(apps))
+        # No preStop sleep: `helm uninstall --wait` waits for the pod to stop, and what is left after is the
+        # question here, not how the pod stops (the disruption tests own that).
+        install_chart(namespace, "gone", image_values(apps) | {"preStopSleepSeconds": "0"})
         assert leftovers(api, namespace, "gone"), "the release installed nothing to look for"
         helm_in(namespace, "uninstall", "gone", "--wait", "--timeout", "3m")
         wait_until(
