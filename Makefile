@@ -7,7 +7,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # uv installs the venv from the hashed locks (pip took 40 s); itself pinned by hash in hack/tools/uv.lock.
+# It trusts the system's certificate store, as pip does: a TLS-intercepting proxy's CA is there.
 UV := .tools/uv/bin/uv
+export UV_SYSTEM_CERTS := 1
 TOOLS_BIN := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS_BIN):$(PATH)
 # pytest arguments, e.g. `make test PYTEST_ARGS="-x -k metrics"`
