@@ -44,14 +44,14 @@ image() {
 
 running() { [ "$("$DOCKER" inspect --format '{{.State.Running}}' "$NAME" 2>/dev/null)" = true ]; }
 
-# answers TENTHS: the registry answers on 127.0.0.1:$PORT within TENTHS tenths of a second.
+# answers SECONDS: the registry answers on 127.0.0.1:$PORT within SECONDS seconds (each try bounded too: a
+# paused or wedged registry accepts the connection and never answers).
 answers() {
-  local _
-  for _ in $(seq 1 "$1"); do
-    curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$PORT/v2/" 2>/dev/null && return
+  local deadline=$((SECONDS + $1))
+  until curl -fsS -m 1 -o /dev/null "http://127.0.0.1:$PORT/v2/" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
     sleep 0.1
   done
-  return 1
 }
 
 start() {
@@ -59,7 +59,7 @@ start() {
   "$DOCKER" run -d --restart=always --name "$NAME" \
     -p "127.0.0.1:$PORT:5000" -v flask-service-registry:/var/lib/registry \
     --read-only --cap-drop ALL --security-opt no-new-privileges "$IMAGE" >/dev/null
-  answers 100 && return
+  answers 10 && return
   "$DOCKER" logs "$NAME" >&2 || true
   die "the registry did not answer on 127.0.0.1:$PORT"
 }
@@ -69,7 +69,7 @@ start() {
 up() {
   image
   if running && [ "$("$DOCKER" inspect --format '{{.Config.Image}}' "$NAME")" = "$IMAGE" ]; then
-    if answers 50; then
+    if answers 5; then
       log "up at $ADDRESS"
       return
     fi
@@ -79,17 +79,22 @@ up() {
   log "up at $ADDRESS ($IMAGE)"
 }
 
-wire() {
-  running || die "the registry is not running (hack/cluster/registry.sh up)"
+# The registry on kind's network, where the nodes reach it by its container name.
+join() {
   if [ "$("$DOCKER" inspect -f '{{json .NetworkSettings.Networks.kind}}' "$NAME")" = null ]; then
     "$DOCKER" network connect kind "$NAME"
   fi
-  if ! answers 50; then
+}
+
+wire() {
+  running || die "the registry is not running (hack/cluster/registry.sh up)"
+  join
+  if ! answers 5; then
     log "not answering on 127.0.0.1:$PORT after joining the kind network: starting it again"
     "$DOCKER" inspect --format '{{json .NetworkSettings.Networks}}' "$NAME" >&2 || true
     start
-    "$DOCKER" network connect kind "$NAME"
-    answers 100 || die "the registry does not answer on 127.0.0.1:$PORT"
+    join
+    answers 10 || die "the registry does not answer on 127.0.0.1:$PORT"
   fi
   local node hosts name
   hosts="[host.\"http://$IN_CLUSTER\"]"
