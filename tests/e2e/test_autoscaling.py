@@ -46,7 +46,7 @@ RELEASE = "scaled"
 SERVICE = f"{RELEASE}-flask-service"
 MIN_REPLICAS, MAX_REPLICAS = 1, 3
 CPU_TARGET = 50  # percent of the 100m request: a modest load exceeds it
-SCALE_DOWN_WINDOW = 15  # seconds of stabilization before a scale-down (Kubernetes' default is 300)
+SCALE_DOWN_WINDOW = 5  # seconds of stabilization before a scale-down (Kubernetes' default is 300)
 BEHAVIOR = {
     "scaleDown": {
         "stabilizationWindowSeconds": SCALE_DOWN_WINDOW,
