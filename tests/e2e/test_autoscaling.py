@@ -2,11 +2,11 @@
 scales: a release in a namespace of its own with autoscaling on (1 to 3 replicas, a 50 % CPU target of the
 pod's 100m request) and a short scale-down stabilization window in autoscaling.behavior. Under load through
 `kubectl port-forward` from the release's first seconds, its HPA shows a CPU utilisation (metrics-server's
-first reading of a new pod takes two of its scrapes, so it is waited for under load, not before it) and raises
-the replicas above 1; once the load
-stops, light traffic from a client pod in the release's namespace to the Service (a new connection per
-request, and kept-alive connections) goes on while the replicas come back to 1 and the removed pods stop:
-not one of those requests fails, and the pods scaled away served some of it.
+first reading of a new pod takes two of its scrapes, so it is waited for under load, not before it) and
+raises the replicas above 1; once the load stops, light traffic from a client pod in the release's
+namespace to the Service (a new connection per request, and kept-alive connections) goes on while the
+replicas come back to 1 and the removed pods stop: not one of those requests fails, and the pods scaled
+away served some of it.
 
 Bounded: the load at LOAD_REQUESTS requests and LOAD_SECONDS, the light traffic by tests/e2e/loadclient.py's
 bounds, every wait by its own limit.
