@@ -8,7 +8,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # uv installs the venv from the hashed locks (pip took 40 s); itself pinned by hash in hack/tools/uv.lock.
 # It trusts the system's certificate store, as pip does: a TLS-intercepting proxy's CA is there.
-UV := .tools/uv/bin/uv
+UV_ENV := .tools/uv
+UV := $(UV_ENV)/bin/uv
 export UV_SYSTEM_CERTS := 1
 TOOLS_BIN := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS_BIN):$(PATH)
@@ -65,8 +66,8 @@ help: ## List the targets
 	@grep -hE '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(UV): hack/tools/uv.lock
-	$(PYTHON) -m venv .tools/uv
-	.tools/uv/bin/python -m pip install --quiet --require-hashes --no-deps -r hack/tools/uv.lock
+	$(PYTHON) -m venv $(UV_ENV)
+	$(UV_ENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r hack/tools/uv.lock
 	touch $@
 
 $(VENV)/.installed: requirements-dev.lock $(UV)
