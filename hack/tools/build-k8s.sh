@@ -27,11 +27,7 @@ mkdir -p "${bin}" "${cache}/src"
 # Run the go commands outside any module of the caller.
 cd "${cache}"
 
-# Static binaries (they run inside a minimal node image), no local paths
-# embedded, no VCS stamping (we build from module zips, not checkouts).
-export CGO_ENABLED=0
-# No DWARF: nothing here is debugged with a debugger, and the compiler skips a tenth of its work.
-export GOFLAGS="-trimpath -buildvcs=false -gcflags=all=-dwarf=false"
+go_build_env
 # Build for the machine we run on; the node image is a container on this host.
 unset GOOS GOARCH
 
@@ -158,12 +154,26 @@ else
   timed etcd build_etcd
 fi
 
-# --- CoreDNS and crictl: plain `go install` --------------------------------
+# --- CoreDNS -----------------------------------------------------------------
+# With the plugins a cluster's DNS can use here: upstream's list (core/plugin/zplugin.go, generated from
+# plugin.cfg) without the cloud providers' zones (route53, azure, clouddns), etcd, grpc, dnstap and trace,
+# whose SDKs and clients were half of its build. kubeadm's Corefile uses errors, health, ready, kubernetes,
+# prometheus, forward, cache, loop, reload and loadbalance; all of upstream's other plugins stay.
+build_coredns() {
+  local work
+  work="$(build_module_copy "github.com/coredns/coredns@${COREDNS_VERSION}")"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  sed -i -E '\#/plugin/(route53|azure|clouddns|etcd|grpc|dnstap|trace)"$#d' "${work}/core/plugin/zplugin.go"
+  (cd "${work}" && go build -o "${bin}/coredns" -ldflags "-s -w" .)
+}
 if has_version "${bin}/coredns" "CoreDNS-${COREDNS_VERSION#v}" -version; then
   log "coredns ${COREDNS_VERSION}: up to date"
 else
-  timed coredns env GOBIN="${bin}" go install -ldflags "-s -w" "github.com/coredns/coredns@${COREDNS_VERSION}"
+  timed coredns build_coredns
 fi
+
+# --- crictl: plain `go install` ----------------------------------------------
 
 if has_version "${bin}/crictl" "${CRICTL_VERSION}" --version; then
   log "crictl ${CRICTL_VERSION}: up to date"

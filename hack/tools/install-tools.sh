@@ -36,10 +36,7 @@ bin="${TOOLS_BIN:-${ROOT}/.tools/bin}"
 mkdir -p "${bin}"
 need() { command -v "$1" >/dev/null || die "$1 is required (see README: installing the tools)"; }
 
-# Static, path-free binaries; no VCS stamping since we build from module zips.
-export CGO_ENABLED=0
-# No DWARF: nothing here is debugged with a debugger, and the compiler skips a tenth of its work.
-export GOFLAGS="-trimpath -buildvcs=false -gcflags=all=-dwarf=false"
+go_build_env
 export GOBIN="${bin}"
 # Run the go commands outside any module of the caller.
 cd "${TMPDIR:-/tmp}"
@@ -181,11 +178,42 @@ build_helm_docs() {
     "github.com/norwoodj/helm-docs/cmd/helm-docs@${HELM_DOCS_VERSION}"
 }
 
+# The registry of upstream's cmd/registry, with the storage drivers that a local registry can use (the
+# filesystem, in memory) and without the cloud ones (Azure, GCS, S3, CloudFront), whose SDKs were half of
+# its build. A static binary (go_build_env): hack/cluster/registry.sh runs it in a FROM-scratch image.
 build_registry() {
   need go
-  # A static binary (CGO_ENABLED=0 above): hack/cluster/registry.sh runs it in a FROM-scratch image.
-  go install -ldflags "-s -w -X github.com/distribution/distribution/v3/version.version=${REGISTRY_VERSION}" \
-    "github.com/distribution/distribution/v3/cmd/registry@${REGISTRY_VERSION}"
+  local work
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  cat >"${work}/main.go" <<'GO'
+// The Distribution registry: upstream's cmd/registry/main.go without the cloud storage drivers.
+package main
+
+import (
+	_ "net/http/pprof"
+
+	"github.com/distribution/distribution/v3/registry"
+	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"
+	_ "github.com/distribution/distribution/v3/registry/auth/silly"
+	_ "github.com/distribution/distribution/v3/registry/auth/token"
+	_ "github.com/distribution/distribution/v3/registry/proxy"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/middleware/redirect"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/middleware/rewrite"
+)
+
+func main() {
+	// nolint:errcheck // as upstream: the commands exit non-zero themselves when they fail
+	registry.RootCmd.Execute()
+}
+GO
+  (cd "${work}" && go mod init flask-service.local/registry >/dev/null 2>&1 &&
+    go get "github.com/distribution/distribution/v3@${REGISTRY_VERSION}" && go mod tidy &&
+    go build -o "${bin}/registry" \
+      -ldflags "-s -w -X github.com/distribution/distribution/v3/version.version=${REGISTRY_VERSION}" .)
 }
 
 # build_prometheus_cmd NAME: cmd/NAME of the Prometheus module (prometheus for the cluster, promtool
@@ -214,18 +242,6 @@ build_prometheus_cmd() {
 }
 build_prometheus() { build_prometheus_cmd prometheus; }
 build_promtool() { build_prometheus_cmd promtool; }
-
-# build_module_copy MODULE@VERSION: a writable copy of the module's source (for builds that edit its
-# go.mod), in a new directory whose path it prints; the caller removes it.
-build_module_copy() {
-  local src work
-  src="$(mod_field "$1" Dir)"
-  [[ -d "${src}" ]] || die "$1: module source not found"
-  work="$(mktemp -d)"
-  cp -r "${src}/." "${work}/"
-  chmod -R u+w "${work}"
-  echo "${work}"
-}
 
 # build_prometheus_operator_cmd NAME CMD: cmd/CMD of the Prometheus Operator module, as .tools/bin/NAME (the
 # operator, and the config reloader that it runs beside each Prometheus). The operator's go.mod replaces two of
@@ -430,9 +446,13 @@ build_skaffold() {
   trap "rm -rf '${work}'" RETURN
   build_date="$(go list -m -json "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}" |
     sed -n 's/^[[:space:]]*"Time": "\(.*\)",$/\1/p')"
-  # Tags and ldflags as upstream's Makefile for a linux release build.
+  # Tags and ldflags as upstream's Makefile for a linux release build, but for three tags that would
+  # change the standard library's packages, so that nothing compiled for the other tools could be
+  # reused: netgo and osusergo (no-ops with CGO_ENABLED=0: Go's own resolver and user lookup are the only
+  # ones), and timetzdata, whose time zone database the main package embeds instead (time/tzdata).
+  printf 'package main\n\nimport _ "time/tzdata"\n' >"${work}/cmd/skaffold/tzdata.go"
   (cd "${work}" && go build -mod=mod -o "${bin}/skaffold" \
-    -tags "timetzdata osusergo netgo static_build release" \
+    -tags "static_build release" \
     -ldflags "-s -w \
       -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=${SKAFFOLD_VERSION} \
       -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.buildDate=${build_date}" \
