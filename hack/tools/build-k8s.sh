@@ -156,8 +156,8 @@ fi
 
 # --- CoreDNS -----------------------------------------------------------------
 # With the plugins a cluster's DNS can use here: upstream's list (core/plugin/zplugin.go, generated from
-# plugin.cfg) without the cloud providers' zones (route53, azure, clouddns), etcd, grpc, dnstap and trace,
-# whose SDKs and clients were half of its build. kubeadm's Corefile uses errors, health, ready, kubernetes,
+# plugin.cfg) without the cloud providers' zones (route53, azure, clouddns), etcd, grpc and trace, whose
+# SDKs and clients were half of its build (dnstap's line goes too, but forward imports it, so it stays). kubeadm's Corefile uses errors, health, ready, kubernetes,
 # prometheus, forward, cache, loop, reload and loadbalance; all of upstream's other plugins stay.
 build_coredns() {
   local work
@@ -174,7 +174,6 @@ else
 fi
 
 # --- crictl: plain `go install` ----------------------------------------------
-
 if has_version "${bin}/crictl" "${CRICTL_VERSION}" --version; then
   log "crictl ${CRICTL_VERSION}: up to date"
 else
