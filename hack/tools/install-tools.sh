@@ -48,15 +48,30 @@ summary=()
 # 90 s for all of them).
 cache="${XDG_CACHE_HOME:-${HOME}/.cache}/flask-service/tools"
 
+# build_calls FUNCTION: the build_ words in FUNCTION, and in the functions that they name, and so on.
+build_calls() {
+  local names="" next fn
+  next="$(declare -f "$1" | grep -o 'build_[a-z_]*' | sort -u)"
+  while [[ "${next}" != "${names}" ]]; do
+    names="${next}"
+    next="$(for fn in ${names}; do
+      echo "${fn}"
+      declare -f "${fn}" 2>/dev/null | grep -o 'build_[a-z_]*'
+    done | sort -u)"
+  done
+  echo "${names}"
+}
+
 # recipe_of BUILD-FUNCTION: the hash of what builds one tool: the text of its build function (and of the
-# build_ functions it calls), the values of the variables they name, and the Go flags. Editing another
-# tool's recipe, or any other line of the hack/ scripts, keeps this tool's copy.
+# build_ functions it calls, at any depth), the values of the variables they name, and the Go flags. Editing another
+# tool's recipe, or any other line of the hack/ scripts, keeps this tool's copy. A tool of the shared module
+# (build_shared) is rebuilt when any of the module's tools or patches changes, since its libraries may.
 recipe_of() {
   local text fn var
   text="$(declare -f "$1")"
   while read -r fn; do
     [[ "${fn}" == "$1" ]] || text+=$'\n'"$(declare -f "${fn}" 2>/dev/null)"
-  done < <(grep -o 'build_[a-z_]*' <<<"${text}" | sort -u)
+  done < <(build_calls "$1")
   {
     echo "${text}"
     # shellcheck disable=SC2016  # the literal text ${NAME, as the build functions write their variables
@@ -124,6 +139,113 @@ ensure() {
   summary+=("${name} ${version} (built in $(($(date +%s) - start)) s)")
 }
 
+# The shared module: helm, cosign, Kyverno, Traefik, kube-state-metrics and kube-router are built in one
+# module of our own, which requires them all, as a distribution builds its packages against one set of
+# libraries: Go's minimal version selection takes, for each library, the newest version that any of them
+# requires (the Kubernetes libraries at v0.36.3), so each library is compiled once for all of them. Built in a
+# module each, they compiled six versions of the Kubernetes client libraries and of golang.org/x/*. Left out,
+# because their code does not build with this set's versions (tried): Jaeger (its collector libraries and
+# otelhttp are older than Kyverno's and Traefik's), the registry (its OpenTelemetry log API is newer than
+# Traefik's code), skaffold (its ko and docker code need older Kubernetes and docker libraries), the
+# Prometheus Operator and metrics-server (older Prometheus libraries than Jaeger's, which they were tried
+# beside), and Prometheus itself (Kubernetes v0.37, which Kyverno's code does not build with). The collector
+# has its own builder, and the small linters share little. The replaces and excludes that upstream's go.mod
+# files make for their own builds (a module's replaces apply only when it is the main module) are made here:
+#  - Kyverno: k8s.io/pod-security-admission by Kyverno's fork.
+#  - Traefik: its github.com/traefik/traefik/dynamic/ext, a nested module that the module zip leaves out and
+#    the proxy does not serve; upstream it holds empty extension points embedded inline in the dynamic
+#    configuration, so a stub with the same empty types fills it without changing behaviour. The containous
+#    forks of go-http-auth (an older revision than upstream's: the proxy refuses upstream's; the same API) and
+#    of gorilla/mux. One tencentcloud release excluded. And github.com/go-acme/lego/v5 by a copy whose
+#    DNS-challenge provider registry (zz_gen_dns_providers.go) is empty: some of its 219 providers import
+#    SDKs that the proxy refuses, and together they were a third of Traefik's packages; only the DNS
+#    challenge is lost (a certificate by DNS record at a cloud provider), which nothing on a local cluster can
+#    use.
+#  - kube-router: v2.1.0 pins dependencies with reported flaws; as distributions that still ship it do, they
+#    are raised (versions.env's KUBE_ROUTER_RAISED says which and why).
+SHARED_TRAEFIK_HTTP_AUTH=github.com/containous/go-http-auth@v0.4.1-0.20200324110947-a37a7636d23e
+build_shared_module() {
+  local dir="$1" lego tool got
+  local tools=(
+    "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
+    "github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION}"
+    "github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno@${KYVERNO_VERSION}"
+    "github.com/kyverno/kyverno/cmd/kyverno@${KYVERNO_VERSION}"
+    "github.com/kyverno/kyverno/cmd/kyverno-init@${KYVERNO_VERSION}"
+    "github.com/traefik/traefik/v3/cmd/traefik@${TRAEFIK_VERSION}"
+    "k8s.io/kube-state-metrics/v2@${KUBE_STATE_METRICS_VERSION}"
+    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@${KUBE_ROUTER_VERSION}"
+  )
+  mkdir -p "${dir}/ext"
+  printf 'module github.com/traefik/traefik/dynamic/ext\n\ngo 1.24\n' >"${dir}/ext/go.mod"
+  cat >"${dir}/ext/ext.go" <<'GO'
+// Package ext holds Traefik's dynamic configuration's extension points, empty in this build.
+package ext
+
+type HTTP struct{}
+
+type Router struct{}
+
+type RouterIng struct{}
+
+func (RouterIng) ToRouter() Router { return Router{} }
+GO
+  lego="$(sed -n 's#^[[:space:]]*github.com/go-acme/lego/v5 \(v[^ ]*\).*#\1#p' \
+    "$(mod_field "github.com/traefik/traefik/v3@${TRAEFIK_VERSION}" GoMod)")"
+  cp -r "$(mod_field "github.com/go-acme/lego/v5@${lego}" Dir)/." "${dir}/lego"
+  chmod -R u+w "${dir}/lego"
+  grep -q '^func NewDNSChallengeProviderByName(name string) (challenge.Provider, error) {$' \
+    "${dir}/lego/providers/dns/zz_gen_dns_providers.go" ||
+    die "lego ${lego}'s DNS provider registry changed; review its patch"
+  cat >"${dir}/lego/providers/dns/zz_gen_dns_providers.go" <<'GO'
+// Package dns: lego's DNS-challenge provider registry, empty in this build (hack/tools/install-tools.sh).
+package dns
+
+import (
+	"fmt"
+
+	"github.com/go-acme/lego/v5/challenge"
+)
+
+// NewDNSChallengeProviderByName knows no provider in this build.
+func NewDNSChallengeProviderByName(name string) (challenge.Provider, error) {
+	return nil, fmt.Errorf("unrecognized DNS provider: %s (none in this build)", name)
+}
+GO
+  # shellcheck disable=SC2086  # KUBE_ROUTER_RAISED is a list of module@version words
+  (cd "${dir}" && go mod init flask-service.local/tools >/dev/null 2>&1 &&
+    go mod edit \
+      -replace k8s.io/pod-security-admission=github.com/kyverno/pod-security-admission@v0.0.0-20251031094455-46f20778634f \
+      -replace github.com/traefik/traefik/dynamic/ext=./ext \
+      -replace "github.com/abbot/go-http-auth=${SHARED_TRAEFIK_HTTP_AUTH}" \
+      -replace github.com/gorilla/mux=github.com/containous/mux@v0.0.0-20250523120546-41b6ec3aed59 \
+      -replace github.com/go-acme/lego/v5=./lego \
+      -exclude github.com/tencentcloud/tencentcloud-sdk-go@v3.0.83+incompatible &&
+    go get ${KUBE_ROUTER_RAISED} &&
+    go get -tool "${tools[@]}" && go mod tidy) || return
+  # Another tool's requirement may raise a tool's own module above its pin: then the pin is not what is built.
+  for tool in "${tools[@]}"; do
+    got="$(cd "${dir}" && go list -f '{{.Module.Version}}' "${tool%@*}")"
+    [[ "${got}" == "${tool##*@}" ]] || die "shared module: ${tool%@*} resolves to ${got}, not ${tool##*@}"
+  done
+}
+
+# build_shared NAME PACKAGE GO-BUILD-ARGS...: PACKAGE of the shared module, as .tools/bin/NAME. The module is
+# made once for its recipe, in the machine's cache; a lock keeps builds side by side (`make up`'s add-ons)
+# from making it twice.
+build_shared() {
+  local dir
+  dir="${cache}/shared-module-$(recipe_of build_shared_module)"
+  mkdir -p "${cache}"
+  (
+    flock 9
+    [[ -s "${dir}/go.sum" ]] && exit
+    rm -rf "${dir}.tmp"
+    build_shared_module "${dir}.tmp" >&2 && mv "${dir}.tmp" "${dir}"
+  ) 9>"${cache}/shared-module.lock" || die "making the shared module failed"
+  (cd "${dir}" && go build -o "${bin}/$1" "${@:3}" "$2")
+}
+
 build_helm() {
   need go
   # Without these ldflags helm reports itself as v3 "unknown" and renders
@@ -137,13 +259,12 @@ build_helm() {
     log "helm: cannot find the client-go version in ${gomod}"
     exit 1
   }
-  go install -ldflags "-s -w \
+  build_shared helm helm.sh/helm/v3/cmd/helm -ldflags "-s -w \
     -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} \
     -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
     -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${minor} \
     -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 \
-    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${minor}" \
-    "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${minor}"
 }
 
 build_kind() {
@@ -166,8 +287,8 @@ build_shfmt() {
 build_cosign() {
   need go
   # cosign prints release-utils' version, which upstream's release stamps.
-  go install -ldflags "-s -w -X sigs.k8s.io/release-utils/version.gitVersion=${COSIGN_VERSION}" \
-    "github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION}"
+  build_shared cosign github.com/sigstore/cosign/v3/cmd/cosign \
+    -ldflags "-s -w -X sigs.k8s.io/release-utils/version.gitVersion=${COSIGN_VERSION}"
 }
 
 build_helm_docs() {
@@ -264,70 +385,10 @@ build_prometheus_operator_cmd() {
 build_prometheus_operator() { build_prometheus_operator_cmd prometheus-operator operator; }
 build_prometheus_config_reloader() { build_prometheus_operator_cmd prometheus-config-reloader prometheus-config-reloader; }
 
-# Traefik's go.mod cannot be built as downloaded; three patches, made in a writable copy:
-#  1. github.com/traefik/traefik/dynamic/ext: go.mod replaces it with ./pkg/config/dynamic/ext, a
-#     nested module that the module zip leaves out and the proxy does not serve. Upstream it holds
-#     empty extension points embedded inline in the dynamic configuration; a stub module with the
-#     same empty types fills that directory without changing behaviour.
-#  2. github.com/abbot/go-http-auth: go.mod replaces it with a revision of the containous fork that
-#     the proxy refuses; the fork's older revision below is served and has the same API (upstream
-#     abbot/go-http-auth does not: no CheckSecret, no RequireAuthStale).
-#  3. github.com/go-acme/lego/v5: some of its 219 ACME DNS-challenge providers import SDKs that the
-#     proxy refuses, and together they are a third of Traefik's packages. A copy of lego whose provider
-#     registry (zz_gen_dns_providers.go) is empty builds, and builds faster: only the DNS challenge is
-#     lost (a certificate by DNS record at a cloud provider), which nothing on a local cluster can use.
-TRAEFIK_HTTP_AUTH=github.com/containous/go-http-auth@v0.4.1-0.20200324110947-a37a7636d23e
 build_traefik() {
   need go
-  local src work lego
-  src="$(mod_field "github.com/traefik/traefik/v3@${TRAEFIK_VERSION}" Dir)"
-  work="$(mktemp -d)"
-  # shellcheck disable=SC2064
-  trap "rm -rf '${work}'" RETURN
-  cp -r "${src}/." "${work}/traefik"
-  # 1.
-  mkdir -p "${work}/traefik/pkg/config/dynamic/ext"
-  printf 'module github.com/traefik/traefik/dynamic/ext\n\ngo 1.24\n' >"${work}/traefik/pkg/config/dynamic/ext/go.mod"
-  cat >"${work}/traefik/pkg/config/dynamic/ext/ext.go" <<'GO'
-// Package ext holds the dynamic configuration's extension points, empty in this build.
-package ext
-
-type HTTP struct{}
-
-type Router struct{}
-
-type RouterIng struct{}
-
-func (RouterIng) ToRouter() Router { return Router{} }
-GO
-  # 3.
-  lego="$(sed -n 's#^[[:space:]]*github.com/go-acme/lego/v5 \(v[^ ]*\).*#\1#p' "${work}/traefik/go.mod")"
-  cp -r "$(mod_field "github.com/go-acme/lego/v5@${lego}" Dir)/." "${work}/lego"
-  chmod -R u+w "${work}"
-  grep -q '^func NewDNSChallengeProviderByName(name string) (challenge.Provider, error) {$' \
-    "${work}/lego/providers/dns/zz_gen_dns_providers.go" ||
-    die "traefik: lego ${lego}'s DNS provider registry changed; review patch 3"
-  cat >"${work}/lego/providers/dns/zz_gen_dns_providers.go" <<'GO'
-// Package dns: lego's DNS-challenge provider registry, empty in this build (hack/tools/install-tools.sh).
-package dns
-
-import (
-	"fmt"
-
-	"github.com/go-acme/lego/v5/challenge"
-)
-
-// NewDNSChallengeProviderByName knows no provider in this build.
-func NewDNSChallengeProviderByName(name string) (challenge.Provider, error) {
-	return nil, fmt.Errorf("unrecognized DNS provider: %s (none in this build)", name)
-}
-GO
-  # 2. and 3.
-  (cd "${work}/traefik" &&
-    go mod edit -replace "github.com/abbot/go-http-auth=${TRAEFIK_HTTP_AUTH}" \
-      -replace "github.com/go-acme/lego/v5=../lego" &&
-    GOFLAGS="${GOFLAGS} -mod=mod" go build -o "${bin}/traefik" \
-      -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}" ./cmd/traefik)
+  build_shared traefik github.com/traefik/traefik/v3/cmd/traefik \
+    -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}"
 }
 
 build_otelcol() {
@@ -351,18 +412,8 @@ build_otelcol() {
 
 build_kube_router() {
   need go
-  # v2.1.0 is the newest kube-router the module proxy serves, and its go.mod pins dependencies with
-  # reported flaws. As distributions that still ship it do, build it with those raised (versions.env's
-  # KUBE_ROUTER_RAISED says which and why), in a writable copy of the module.
-  local work
-  work="$(build_module_copy "github.com/cloudnativelabs/kube-router/v2@${KUBE_ROUTER_VERSION}")"
-  # shellcheck disable=SC2064
-  trap "rm -rf '${work}'" RETURN
-  # shellcheck disable=SC2086  # a list of module@version words
-  (cd "${work}" && go get ${KUBE_ROUTER_RAISED} && go mod tidy &&
-    go build -o "${bin}/kube-router" \
-      -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION}" \
-      ./cmd/kube-router)
+  build_shared kube-router github.com/cloudnativelabs/kube-router/v2/cmd/kube-router \
+    -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION}"
 }
 
 build_metrics_server() {
@@ -380,17 +431,8 @@ build_metrics_server() {
 
 build_kube_state_metrics() {
   need go
-  # Its go.mod has a `tool` block for its docs, which pulls a module the proxy refuses (inet.af/netaddr):
-  # drop the block and that requirement in a writable copy; nothing of them is in the binary.
-  local work
-  work="$(build_module_copy "k8s.io/kube-state-metrics/v2@${KUBE_STATE_METRICS_VERSION}")"
-  # shellcheck disable=SC2064
-  trap "rm -rf '${work}'" RETURN
-  (cd "${work}" &&
-    sed -i '/^tool (/,/^)/d' go.mod &&
-    go mod edit -droprequire inet.af/netaddr &&
-    go build -mod=mod -o "${bin}/kube-state-metrics" \
-      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION}" .)
+  build_shared kube-state-metrics k8s.io/kube-state-metrics/v2 \
+    -ldflags "-s -w -X github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION}"
 }
 
 build_jaeger() {
@@ -408,17 +450,12 @@ build_jaeger() {
 }
 
 # build_kyverno_cmd NAME CMD: cmd/CMD of Kyverno's module, as .tools/bin/NAME: the CLI (the chart tier's policy
-# check), and the admission controller and its init container (hack/addons/kyverno). Its go.mod replaces a
-# module, which `go install pkg@version` refuses: build the module's source as the main module. Each binary is
-# its own tool, with its own copy in the machine's cache; the second build reuses the first's compiled packages.
+# check), and the admission controller and its init container (hack/addons/kyverno). Each binary is its own
+# tool, with its own copy in the machine's cache.
 build_kyverno_cmd() {
   need go
-  local work
-  work="$(build_module_copy "github.com/kyverno/kyverno@${KYVERNO_VERSION}")"
-  # shellcheck disable=SC2064
-  trap "rm -rf '${work}'" RETURN
-  (cd "${work}" && go build -o "${bin}/$1" \
-    -ldflags "-s -w -X github.com/kyverno/kyverno/pkg/version.BuildVersion=${KYVERNO_VERSION}" "./cmd/$2")
+  build_shared "$1" "github.com/kyverno/kyverno/cmd/$2" \
+    -ldflags "-s -w -X github.com/kyverno/kyverno/pkg/version.BuildVersion=${KYVERNO_VERSION}"
 }
 build_kyverno() { build_kyverno_cmd kyverno cli/kubectl-kyverno; }
 build_kyverno_admission() { build_kyverno_cmd kyverno-admission kyverno; }
