@@ -139,18 +139,20 @@ ensure() {
   summary+=("${name} ${version} (built in $(($(date +%s) - start)) s)")
 }
 
-# The shared module: helm, cosign, Kyverno, Traefik, kube-state-metrics and kube-router are built in one
-# module of our own, which requires them all, as a distribution builds its packages against one set of
-# libraries: Go's minimal version selection takes, for each library, the newest version that any of them
-# requires (the Kubernetes libraries at v0.36.3), so each library is compiled once for all of them. Built in a
-# module each, they compiled six versions of the Kubernetes client libraries and of golang.org/x/*. Left out,
-# because their code does not build with this set's versions (tried): Jaeger (its collector libraries and
-# otelhttp are older than Kyverno's and Traefik's), the registry (its OpenTelemetry log API is newer than
-# Traefik's code), skaffold (its ko and docker code need older Kubernetes and docker libraries), the
-# Prometheus Operator and metrics-server (older Prometheus libraries than Jaeger's, which they were tried
-# beside), and Prometheus itself (Kubernetes v0.37, which Kyverno's code does not build with). The collector
-# has its own builder, and the small linters share little. The replaces and excludes that upstream's go.mod
-# files make for their own builds (a module's replaces apply only when it is the main module) are made here:
+# The shared module: helm, cosign, Kyverno and Traefik are built in one module of our own, which requires
+# them all, as a distribution builds its packages against one set of libraries: Go's minimal version
+# selection takes, for each library, the newest version that any of them requires (the Kubernetes libraries
+# at v0.36.3), so each library is compiled once for all of them. Built in a module each, they compiled four
+# versions of the Kubernetes client libraries. Left out, because their code does not build with this set's
+# versions (tried): kube-router (its docker client code needs an older github.com/docker/go-connections),
+# kube-state-metrics (its store lacks the Bookmark method that client-go v0.36's cache.Store asks for),
+# Jaeger (its collector libraries and otelhttp are older than Kyverno's and Traefik's), the registry (its
+# OpenTelemetry log API is newer than Traefik's code), skaffold (its ko and docker code need older Kubernetes
+# and docker libraries), the Prometheus Operator and metrics-server (older Prometheus libraries than
+# Jaeger's, which they were tried beside), and Prometheus itself (Kubernetes v0.37, which Kyverno's code does
+# not build with). The collector has its own builder, and the small linters share little. The replaces and
+# excludes that upstream's go.mod files make for their own builds (a module's replaces apply only when it is
+# the main module) are made here:
 #  - Kyverno: k8s.io/pod-security-admission by Kyverno's fork.
 #  - Traefik: its github.com/traefik/traefik/dynamic/ext, a nested module that the module zip leaves out and
 #    the proxy does not serve; upstream it holds empty extension points embedded inline in the dynamic
@@ -161,8 +163,6 @@ ensure() {
 #    SDKs that the proxy refuses, and together they were a third of Traefik's packages; only the DNS
 #    challenge is lost (a certificate by DNS record at a cloud provider), which nothing on a local cluster can
 #    use.
-#  - kube-router: v2.1.0 pins dependencies with reported flaws; as distributions that still ship it do, they
-#    are raised (versions.env's KUBE_ROUTER_RAISED says which and why).
 SHARED_TRAEFIK_HTTP_AUTH=github.com/containous/go-http-auth@v0.4.1-0.20200324110947-a37a7636d23e
 build_shared_module() {
   local dir="$1" lego tool got
@@ -173,8 +173,6 @@ build_shared_module() {
     "github.com/kyverno/kyverno/cmd/kyverno@${KYVERNO_VERSION}"
     "github.com/kyverno/kyverno/cmd/kyverno-init@${KYVERNO_VERSION}"
     "github.com/traefik/traefik/v3/cmd/traefik@${TRAEFIK_VERSION}"
-    "k8s.io/kube-state-metrics/v2@${KUBE_STATE_METRICS_VERSION}"
-    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@${KUBE_ROUTER_VERSION}"
   )
   mkdir -p "${dir}/ext"
   printf 'module github.com/traefik/traefik/dynamic/ext\n\ngo 1.24\n' >"${dir}/ext/go.mod"
@@ -212,7 +210,6 @@ func NewDNSChallengeProviderByName(name string) (challenge.Provider, error) {
 	return nil, fmt.Errorf("unrecognized DNS provider: %s (none in this build)", name)
 }
 GO
-  # shellcheck disable=SC2086  # KUBE_ROUTER_RAISED is a list of module@version words
   (cd "${dir}" && go mod init flask-service.local/tools >/dev/null 2>&1 &&
     go mod edit \
       -replace k8s.io/pod-security-admission=github.com/kyverno/pod-security-admission@v0.0.0-20251031094455-46f20778634f \
@@ -221,7 +218,6 @@ GO
       -replace github.com/gorilla/mux=github.com/containous/mux@v0.0.0-20250523120546-41b6ec3aed59 \
       -replace github.com/go-acme/lego/v5=./lego \
       -exclude github.com/tencentcloud/tencentcloud-sdk-go@v3.0.83+incompatible &&
-    go get ${KUBE_ROUTER_RAISED} &&
     go get -tool "${tools[@]}" && go mod tidy) || return
   # Another tool's requirement may raise a tool's own module above its pin: then the pin is not what is built.
   for tool in "${tools[@]}"; do
@@ -412,8 +408,18 @@ build_otelcol() {
 
 build_kube_router() {
   need go
-  build_shared kube-router github.com/cloudnativelabs/kube-router/v2/cmd/kube-router \
-    -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION}"
+  # v2.1.0 is the newest kube-router the module proxy serves, and its go.mod pins dependencies with
+  # reported flaws. As distributions that still ship it do, build it with those raised (versions.env's
+  # KUBE_ROUTER_RAISED says which and why), in a writable copy of the module.
+  local work
+  work="$(build_module_copy "github.com/cloudnativelabs/kube-router/v2@${KUBE_ROUTER_VERSION}")"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  # shellcheck disable=SC2086  # a list of module@version words
+  (cd "${work}" && go get ${KUBE_ROUTER_RAISED} && go mod tidy &&
+    go build -o "${bin}/kube-router" \
+      -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION}" \
+      ./cmd/kube-router)
 }
 
 build_metrics_server() {
@@ -431,8 +437,17 @@ build_metrics_server() {
 
 build_kube_state_metrics() {
   need go
-  build_shared kube-state-metrics k8s.io/kube-state-metrics/v2 \
-    -ldflags "-s -w -X github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION}"
+  # Its go.mod has a `tool` block for its docs, which pulls a module the proxy refuses (inet.af/netaddr):
+  # drop the block and that requirement in a writable copy; nothing of them is in the binary.
+  local work
+  work="$(build_module_copy "k8s.io/kube-state-metrics/v2@${KUBE_STATE_METRICS_VERSION}")"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  (cd "${work}" &&
+    sed -i '/^tool (/,/^)/d' go.mod &&
+    go mod edit -droprequire inet.af/netaddr &&
+    go build -mod=mod -o "${bin}/kube-state-metrics" \
+      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION}" .)
 }
 
 build_jaeger() {
