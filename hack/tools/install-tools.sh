@@ -65,7 +65,7 @@ build_calls() {
 # recipe_of BUILD-FUNCTION: the hash of what builds one tool: the text of its build function (and of the
 # build_ functions it calls, at any depth), the values of the variables they name, and the Go flags. Editing another
 # tool's recipe, or any other line of the hack/ scripts, keeps this tool's copy. A tool of the shared module
-# (build_shared) is rebuilt when any of the module's tools or patches changes, since its libraries may.
+# (build_shared) is rebuilt when any of that module's tools or patches changes, since its libraries may.
 recipe_of() {
   local text fn var
   text="$(declare -f "$1")"
@@ -139,7 +139,7 @@ ensure() {
   summary+=("${name} ${version} (built in $(($(date +%s) - start)) s)")
 }
 
-# The shared module: helm, cosign, Kyverno and Traefik are built in one module of our own, which requires
+# The shared modules. helm, cosign, Kyverno and Traefik are built in one module of our own, which requires
 # them all, as a distribution builds its packages against one set of libraries: Go's minimal version
 # selection takes, for each library, the newest version that any of them requires (the Kubernetes libraries
 # at v0.36.3), so each library is compiled once for all of them. Built in a module each, they compiled four
@@ -150,9 +150,10 @@ ensure() {
 # OpenTelemetry log API is newer than Traefik's code), skaffold (its ko and docker code need older Kubernetes
 # and docker libraries), the Prometheus Operator and metrics-server (older Prometheus libraries than
 # Jaeger's, which they were tried beside), and Prometheus itself (Kubernetes v0.37, which Kyverno's code does
-# not build with). The collector has its own builder, and the small linters share little. The replaces and
-# excludes that upstream's go.mod files make for their own builds (a module's replaces apply only when it is
-# the main module) are made here:
+# not build with). skaffold and the Prometheus Operator make a second module (build_module_k8s033). The
+# collector has its own builder, and the small linters share little. The replaces and excludes that
+# upstream's go.mod files make for their own builds (a module's replaces apply only when it is the main
+# module) are made here:
 #  - Kyverno: k8s.io/pod-security-admission by Kyverno's fork.
 #  - Traefik: its github.com/traefik/traefik/dynamic/ext, a nested module that the module zip leaves out and
 #    the proxy does not serve; upstream it holds empty extension points embedded inline in the dynamic
@@ -164,7 +165,7 @@ ensure() {
 #    challenge is lost (a certificate by DNS record at a cloud provider), which nothing on a local cluster can
 #    use.
 SHARED_TRAEFIK_HTTP_AUTH=github.com/containous/go-http-auth@v0.4.1-0.20200324110947-a37a7636d23e
-build_shared_module() {
+build_module_k8s036() {
   local dir="$1" lego tool got
   local tools=(
     "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
@@ -219,27 +220,60 @@ GO
       -replace github.com/go-acme/lego/v5=./lego \
       -exclude github.com/tencentcloud/tencentcloud-sdk-go@v3.0.83+incompatible &&
     go get -tool "${tools[@]}" && go mod tidy) || return
-  # Another tool's requirement may raise a tool's own module above its pin: then the pin is not what is built.
-  for tool in "${tools[@]}"; do
+  build_check_pins "${dir}" "${tools[@]}"
+}
+
+# build_check_pins DIR PACKAGE@VERSION...: each package's module in the module in DIR is at VERSION. Another
+# tool's requirement may raise a tool's own module above its pin, and then the pin is not what is built.
+build_check_pins() {
+  local dir="$1" tool got
+  for tool in "${@:2}"; do
     got="$(cd "${dir}" && go list -f '{{.Module.Version}}' "${tool%@*}")"
     [[ "${got}" == "${tool##*@}" ]] || die "shared module: ${tool%@*} resolves to ${got}, not ${tool##*@}"
   done
 }
 
-# build_shared NAME PACKAGE GO-BUILD-ARGS...: PACKAGE of the shared module, as .tools/bin/NAME. The module is
-# made once for its recipe, in the machine's cache; a lock keeps builds side by side (`make up`'s add-ons)
-# from making it twice.
+# The second shared module: skaffold and the Prometheus Operator (the operator and its config reloader), on
+# the Kubernetes libraries v0.33.3. metrics-server, the third tool on v0.33, does not build with it (tried: its
+# k8s.io/apiserver v0.33 code calls otelgrpc.UnaryClientInterceptor, which the otelgrpc that the others require
+# no longer has). skaffold's go.mod replaces and excludes (docker, docker/cli, viper, lifecycle, mergo and
+# shellescape held at versions its code supports; one godirwalk release) are single lines, taken as they are.
+# Its main package is upstream's, copied, with the time zone database that its release build embeds by the
+# timetzdata tag, which would change the standard library's time package, so that nothing compiled for the
+# other tools could be reused.
+build_module_k8s033() {
+  local dir="$1" skaffold
+  local tools=(
+    "github.com/prometheus-operator/prometheus-operator/cmd/operator@${PROMETHEUS_OPERATOR_VERSION}"
+    "github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader@${PROMETHEUS_OPERATOR_VERSION}"
+  )
+  skaffold="$(mod_field "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}" Dir)"
+  mkdir -p "${dir}/skaffold"
+  cp "${skaffold}/cmd/skaffold/skaffold.go" "${dir}/skaffold/"
+  chmod u+w "${dir}/skaffold/skaffold.go"
+  printf 'package main\n\nimport _ "time/tzdata"\n' >"${dir}/skaffold/tzdata.go"
+  (cd "${dir}" && go mod init flask-service.local/tools-k8s033 >/dev/null 2>&1 &&
+    grep -E '^(replace|exclude) ' "${skaffold}/go.mod" >>go.mod &&
+    go get "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}" &&
+    go get -tool "${tools[@]}" && go mod tidy) || return
+  build_check_pins "${dir}" "${tools[@]}" \
+    "github.com/GoogleContainerTools/skaffold/v2/cmd/skaffold/app@${SKAFFOLD_VERSION}"
+}
+
+# build_shared MODULE NAME PACKAGE GO-BUILD-ARGS...: PACKAGE of the shared module that the function MODULE
+# makes, as .tools/bin/NAME. The module is made once for its recipe, in the machine's cache; a lock keeps
+# builds side by side (`make up`'s add-ons) from making it twice.
 build_shared() {
   local dir
-  dir="${cache}/shared-module-$(recipe_of build_shared_module)"
+  dir="${cache}/${1#build_}-$(recipe_of "$1")"
   mkdir -p "${cache}"
   (
     flock 9
     [[ -s "${dir}/go.sum" ]] && exit
     rm -rf "${dir}.tmp"
-    build_shared_module "${dir}.tmp" >&2 && mv "${dir}.tmp" "${dir}"
-  ) 9>"${cache}/shared-module.lock" || die "making the shared module failed"
-  (cd "${dir}" && go build -o "${bin}/$1" "${@:3}" "$2")
+    "$1" "${dir}.tmp" >&2 && mv "${dir}.tmp" "${dir}"
+  ) 9>"${cache}/${1#build_}.lock" || die "making the shared module failed"
+  (cd "${dir}" && go build -o "${bin}/$2" "${@:4}" "$3")
 }
 
 build_helm() {
@@ -255,7 +289,7 @@ build_helm() {
     log "helm: cannot find the client-go version in ${gomod}"
     exit 1
   }
-  build_shared helm helm.sh/helm/v3/cmd/helm -ldflags "-s -w \
+  build_shared build_module_k8s036 helm helm.sh/helm/v3/cmd/helm -ldflags "-s -w \
     -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} \
     -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
     -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${minor} \
@@ -283,7 +317,7 @@ build_shfmt() {
 build_cosign() {
   need go
   # cosign prints release-utils' version, which upstream's release stamps.
-  build_shared cosign github.com/sigstore/cosign/v3/cmd/cosign \
+  build_shared build_module_k8s036 cosign github.com/sigstore/cosign/v3/cmd/cosign \
     -ldflags "-s -w -X sigs.k8s.io/release-utils/version.gitVersion=${COSIGN_VERSION}"
 }
 
@@ -361,29 +395,21 @@ build_prometheus() { build_prometheus_cmd prometheus; }
 build_promtool() { build_prometheus_cmd promtool; }
 
 # build_prometheus_operator_cmd NAME CMD: cmd/CMD of the Prometheus Operator module, as .tools/bin/NAME (the
-# operator, and the config reloader that it runs beside each Prometheus). The operator's go.mod replaces two of
-# its own packages with directories that the module zip leaves out; the proxy serves them as modules of the
-# same version, so drop the replaces and use those. Each binary is its own tool so that each has its own copy in
-# the machine's cache; the second build reuses the first's compiled packages.
+# operator, and the config reloader that it runs beside each Prometheus). Its go.mod replaces two of its own
+# packages with directories that the module zip leaves out; built as a dependency, it takes them as the
+# modules of the same version that the proxy serves. Each binary is its own tool so that each has its own
+# copy in the machine's cache.
 build_prometheus_operator_cmd() {
   need go
-  local work
-  work="$(build_module_copy "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}")"
-  # shellcheck disable=SC2064
-  trap "rm -rf '${work}'" RETURN
-  (cd "${work}" &&
-    go mod edit -dropreplace github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring \
-      -dropreplace github.com/prometheus-operator/prometheus-operator/pkg/client &&
-    go build -mod=mod -o "${bin}/$1" \
-      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_VERSION#v}" \
-      "./cmd/$2")
+  build_shared build_module_k8s033 "$1" "github.com/prometheus-operator/prometheus-operator/cmd/$2" \
+    -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_VERSION#v}"
 }
 build_prometheus_operator() { build_prometheus_operator_cmd prometheus-operator operator; }
 build_prometheus_config_reloader() { build_prometheus_operator_cmd prometheus-config-reloader prometheus-config-reloader; }
 
 build_traefik() {
   need go
-  build_shared traefik github.com/traefik/traefik/v3/cmd/traefik \
+  build_shared build_module_k8s036 traefik github.com/traefik/traefik/v3/cmd/traefik \
     -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}"
 }
 
@@ -469,7 +495,7 @@ build_jaeger() {
 # tool, with its own copy in the machine's cache.
 build_kyverno_cmd() {
   need go
-  build_shared "$1" "github.com/kyverno/kyverno/cmd/$2" \
+  build_shared build_module_k8s036 "$1" "github.com/kyverno/kyverno/cmd/$2" \
     -ldflags "-s -w -X github.com/kyverno/kyverno/pkg/version.BuildVersion=${KYVERNO_VERSION}"
 }
 build_kyverno() { build_kyverno_cmd kyverno cli/kubectl-kyverno; }
@@ -490,25 +516,17 @@ build_kubeconform() {
 
 build_skaffold() {
   need go
-  # skaffold's go.mod has replace/exclude directives, which `go install
-  # pkg@version` refuses; build the module source as the main module instead.
-  local work build_date
-  work="$(build_module_copy "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}")"
-  # shellcheck disable=SC2064
-  trap "rm -rf '${work}'" RETURN
+  local build_date
   build_date="$(go list -m -json "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}" |
     sed -n 's/^[[:space:]]*"Time": "\(.*\)",$/\1/p')"
   # Tags and ldflags as upstream's Makefile for a linux release build, but for three tags that would
   # change the standard library's packages, so that nothing compiled for the other tools could be
   # reused: netgo and osusergo (no-ops with CGO_ENABLED=0: Go's own resolver and user lookup are the only
-  # ones), and timetzdata, whose time zone database the main package embeds instead (time/tzdata).
-  printf 'package main\n\nimport _ "time/tzdata"\n' >"${work}/cmd/skaffold/tzdata.go"
-  (cd "${work}" && go build -mod=mod -o "${bin}/skaffold" \
-    -tags "static_build release" \
+  # ones), and timetzdata, whose time zone database the main package embeds instead (build_module_k8s033).
+  build_shared build_module_k8s033 skaffold ./skaffold -tags "static_build release" \
     -ldflags "-s -w \
       -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=${SKAFFOLD_VERSION} \
-      -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.buildDate=${build_date}" \
-    ./cmd/skaffold)
+      -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.buildDate=${build_date}"
 }
 
 install_kubectl() {
