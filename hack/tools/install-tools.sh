@@ -166,7 +166,7 @@ ensure() {
 #    use.
 SHARED_TRAEFIK_HTTP_AUTH=github.com/containous/go-http-auth@v0.4.1-0.20200324110947-a37a7636d23e
 build_module_k8s036() {
-  local dir="$1" lego tool got
+  local dir="$1" lego
   local tools=(
     "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
     "github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION}"
@@ -211,7 +211,7 @@ func NewDNSChallengeProviderByName(name string) (challenge.Provider, error) {
 	return nil, fmt.Errorf("unrecognized DNS provider: %s (none in this build)", name)
 }
 GO
-  (cd "${dir}" && go mod init flask-service.local/tools >/dev/null 2>&1 &&
+  (cd "${dir}" && go mod init flask-service.local/tools-k8s036 >/dev/null 2>&1 &&
     go mod edit \
       -replace k8s.io/pod-security-admission=github.com/kyverno/pod-security-admission@v0.0.0-20251031094455-46f20778634f \
       -replace github.com/traefik/traefik/dynamic/ext=./ext \
