@@ -51,12 +51,12 @@ cache="${XDG_CACHE_HOME:-${HOME}/.cache}/flask-service/tools"
 # build_calls FUNCTION: the build_ words in FUNCTION, and in the functions that they name, and so on.
 build_calls() {
   local names="" next fn
-  next="$(declare -f "$1" | grep -o 'build_[a-z_]*' | sort -u)"
+  next="$(declare -f "$1" | grep -o 'build_[a-z0-9_]*' | sort -u)"
   while [[ "${next}" != "${names}" ]]; do
     names="${next}"
     next="$(for fn in ${names}; do
       echo "${fn}"
-      declare -f "${fn}" 2>/dev/null | grep -o 'build_[a-z_]*'
+      declare -f "${fn}" 2>/dev/null | grep -o 'build_[a-z0-9_]*'
     done | sort -u)"
   done
   echo "${names}"
