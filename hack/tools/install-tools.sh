@@ -150,7 +150,8 @@ ensure() {
 # OpenTelemetry log API is newer than Traefik's code), skaffold (its ko and docker code need older Kubernetes
 # and docker libraries), the Prometheus Operator and metrics-server (older Prometheus libraries than
 # Jaeger's, which they were tried beside), and Prometheus itself (Kubernetes v0.37, which Kyverno's code does
-# not build with). skaffold and the Prometheus Operator make a second module (build_module_k8s033). The
+# not build with). skaffold and the Prometheus Operator make a second module (build_module_k8s033);
+# metrics-server is built with Kubernetes itself (build_module_kubernetes in hack/lib.sh). The
 # collector has its own builder, and the small linters share little. The replaces and excludes that
 # upstream's go.mod files make for their own builds (a module's replaces apply only when it is the main
 # module) are made here:
@@ -223,20 +224,11 @@ GO
   build_check_pins "${dir}" "${tools[@]}"
 }
 
-# build_check_pins DIR PACKAGE@VERSION...: each package's module in the module in DIR is at VERSION. Another
-# tool's requirement may raise a tool's own module above its pin, and then the pin is not what is built.
-build_check_pins() {
-  local dir="$1" tool got
-  for tool in "${@:2}"; do
-    got="$(cd "${dir}" && go list -f '{{.Module.Version}}' "${tool%@*}")"
-    [[ "${got}" == "${tool##*@}" ]] || die "shared module: ${tool%@*} resolves to ${got}, not ${tool##*@}"
-  done
-}
-
 # The second shared module: skaffold and the Prometheus Operator (the operator and its config reloader), on
 # the Kubernetes libraries v0.33.3. metrics-server, the third tool on v0.33, does not build with it (tried: its
 # k8s.io/apiserver v0.33 code calls otelgrpc.UnaryClientInterceptor, which the otelgrpc that the others require
-# no longer has). skaffold's go.mod replaces and excludes (docker, docker/cli, viper, lifecycle, mergo and
+# no longer has; beside the operator on Kubernetes' v0.34 libraries, its Prometheus libraries are older than the
+# operator's): it is built on Kubernetes' own (build_module_kubernetes, hack/lib.sh). skaffold's go.mod replaces and excludes (docker, docker/cli, viper, lifecycle, mergo and
 # shellescape held at versions its code supports; one godirwalk release) are single lines, taken as they are.
 # Its main package is upstream's, copied, with the time zone database that its release build embeds by the
 # timetzdata tag, which would change the standard library's time package, so that nothing compiled for the
@@ -450,15 +442,18 @@ build_kube_router() {
 
 build_metrics_server() {
   need go
-  # Upstream's Makefile stamps client-go's version package, which `metrics-server --version` prints
-  # (gitVersion); a module zip has no git commit, and the module's time stands in for the build date.
-  local build_date
-  build_date="$(go list -m -json "sigs.k8s.io/metrics-server@${METRICS_SERVER_VERSION}" |
-    sed -n 's/^[[:space:]]*"Time": "\(.*\)",$/\1/p')"
-  go install -ldflags "-s -w \
+  # On the cluster's Kubernetes libraries, in the module that builds Kubernetes (build_module_kubernetes in
+  # hack/lib.sh, with its tags), where hack/tools/build-k8s.sh has compiled them. Upstream's Makefile stamps
+  # client-go's version package, which `metrics-server --version` prints (gitVersion), and the build date.
+  local work
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '${work}'" RETURN
+  build_module_kubernetes "${work}"
+  (cd "${work}" && go build -o "${bin}/metrics-server" -tags "${KUBERNETES_BUILD_TAGS}" -ldflags "-s -w \
     -X k8s.io/client-go/pkg/version.gitVersion=${METRICS_SERVER_VERSION} \
-    -X k8s.io/client-go/pkg/version.buildDate=${build_date}" \
-    "sigs.k8s.io/metrics-server/cmd/metrics-server@${METRICS_SERVER_VERSION}"
+    -X k8s.io/client-go/pkg/version.buildDate=$(mod_time "sigs.k8s.io/metrics-server@${METRICS_SERVER_VERSION}")" \
+    sigs.k8s.io/metrics-server/cmd/metrics-server)
 }
 
 build_kube_state_metrics() {
@@ -517,8 +512,7 @@ build_kubeconform() {
 build_skaffold() {
   need go
   local build_date
-  build_date="$(go list -m -json "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}" |
-    sed -n 's/^[[:space:]]*"Time": "\(.*\)",$/\1/p')"
+  build_date="$(mod_time "github.com/GoogleContainerTools/skaffold/v2@${SKAFFOLD_VERSION}")"
   # Tags and ldflags as upstream's Makefile for a linux release build, but for three tags that would
   # change the standard library's packages, so that nothing compiled for the other tools could be
   # reused: netgo and osusergo (no-ops with CGO_ENABLED=0: Go's own resolver and user lookup are the only

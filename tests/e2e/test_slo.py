@@ -35,6 +35,7 @@ DASHBOARD = ROOT / "chart" / "dashboards" / "flask-service.json"
 ALERT = "FlaskServiceAvailabilityFastBurn"
 NOT_READY_ALERT = "FlaskServicePodsNotReady"  # from kube-state-metrics' series (hack/addons/kube-state-metrics)
 EVALUATION_WAIT = 120  # seconds: the demo values' windows fill and evaluate within two minutes
+TARGET_WAIT = 120  # seconds: a new release's pods become targets and are scraped (5 s scrapes), with room
 
 
 REPLICAS = 2
@@ -54,6 +55,16 @@ def slo_release(release, apps, core):
         install_chart(namespace, "slo", image_values(apps) | {"replicaCount": str(REPLICAS)}, "-f", str(DEMO_VALUES))
         pods = core.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=slo").items
         assert len({p.spec.node_name for p in pods}) == REPLICAS, "the replicas share a node"
+        # Every test here reads what Prometheus scraped from both replicas: the operator, its config reloader
+        # and Prometheus's discovery take their time, which is the setup's, not a rule's or a panel's (a CI run
+        # under load showed half the client's rate, as from one replica, and no recorded sample in 120 s).
+        names = sorted(p.metadata.name for p in pods)
+
+        def unscraped():
+            up = {r["metric"].get("pod"): r["value"][1] for r in query(f'up{{namespace="{namespace}"}}')}
+            return None if up == dict.fromkeys(names, "1") else f"up: {up}, pods: {names}"
+
+        wait_until("Prometheus to scrape both replicas", unscraped, timeout=TARGET_WAIT, interval=2)
         with steady_traffic(namespace, ["/", "/next"]) as sent:
             yield namespace, sent
 
