@@ -165,6 +165,7 @@ ensure() {
 #    SDKs that the proxy refuses, and together they were a third of Traefik's packages; only the DNS
 #    challenge is lost (a certificate by DNS record at a cloud provider), which nothing on a local cluster can
 #    use.
+#    Traefik itself by a copy whose AWS ECS provider is a stub (build_traefik_ecs_stub).
 SHARED_TRAEFIK_HTTP_AUTH=github.com/containous/go-http-auth@v0.4.1-0.20200324110947-a37a7636d23e
 build_module_k8s036() {
   local dir="$1" lego
@@ -190,8 +191,10 @@ type RouterIng struct{}
 
 func (RouterIng) ToRouter() Router { return Router{} }
 GO
-  lego="$(sed -n 's#^[[:space:]]*github.com/go-acme/lego/v5 \(v[^ ]*\).*#\1#p' \
-    "$(mod_field "github.com/traefik/traefik/v3@${TRAEFIK_VERSION}" GoMod)")"
+  cp -r "$(mod_field "github.com/traefik/traefik/v3@${TRAEFIK_VERSION}" Dir)/." "${dir}/traefik"
+  chmod -R u+w "${dir}/traefik"
+  build_traefik_ecs_stub "${dir}/traefik/pkg/provider/ecs"
+  lego="$(sed -n 's#^[[:space:]]*github.com/go-acme/lego/v5 \(v[^ ]*\).*#\1#p' "${dir}/traefik/go.mod")"
   cp -r "$(mod_field "github.com/go-acme/lego/v5@${lego}" Dir)/." "${dir}/lego"
   chmod -R u+w "${dir}/lego"
   grep -q '^func NewDNSChallengeProviderByName(name string) (challenge.Provider, error) {$' \
@@ -215,6 +218,7 @@ GO
   (cd "${dir}" && go mod init flask-service.local/tools-k8s036 >/dev/null 2>&1 &&
     go mod edit \
       -replace k8s.io/pod-security-admission=github.com/kyverno/pod-security-admission@v0.0.0-20251031094455-46f20778634f \
+      -replace github.com/traefik/traefik/v3=./traefik \
       -replace github.com/traefik/traefik/dynamic/ext=./ext \
       -replace "github.com/abbot/go-http-auth=${SHARED_TRAEFIK_HTTP_AUTH}" \
       -replace github.com/gorilla/mux=github.com/containous/mux@v0.0.0-20250523120546-41b6ec3aed59 \
@@ -222,6 +226,52 @@ GO
       -exclude github.com/tencentcloud/tencentcloud-sdk-go@v3.0.83+incompatible &&
     go get -tool "${tools[@]}" && go mod tidy) || return
   build_check_pins "${dir}" "${tools[@]}"
+}
+
+# build_traefik_ecs_stub DIR: Traefik's AWS ECS provider package in DIR (a copy) made a stub, with the same
+# configuration (so a static configuration that names it still parses) and a provider that reports that it
+# is not in this build. Its AWS SDK clients were a seventh of the shared module's Go source (21 of 157 MB;
+# EC2's client alone is the largest package of every build here), for a provider that finds tasks on AWS ECS.
+build_traefik_ecs_stub() {
+  local ecs="$1" struct defaults rule
+  grep -q '^func (p \*Provider) Provide(configurationChan chan<- dynamic.Message, pool \*safe.Pool) error {$' \
+    "${ecs}/ecs.go" || die "Traefik ${TRAEFIK_VERSION}'s ECS provider changed; review its stub"
+  struct="$(sed -n '/^type Provider struct {$/,/^}$/p' "${ecs}/ecs.go" | grep -v '^[[:space:]][[:space:]]*[a-z]')"
+  defaults="$(sed -n '/^func (p \*Provider) SetDefaults() {$/,/^}$/p' "${ecs}/ecs.go")"
+  rule="$(sed -n '/^const DefaultTemplateRule = /p' "${ecs}/ecs.go")"
+  rm -f "${ecs}"/*.go
+  cat >"${ecs}/ecs.go" <<GO
+// Package ecs is Traefik's AWS ECS provider, left out of this build (hack/tools/install-tools.sh): its
+// configuration, and a provider that reports that it is not here.
+package ecs
+
+import (
+	"errors"
+
+	"github.com/traefik/traefik/v3/pkg/config/dynamic"
+	"github.com/traefik/traefik/v3/pkg/safe"
+)
+
+// ProviderName is the ECS provider name.
+const ProviderName = "ecs"
+
+// DefaultTemplateRule is the default template for the default rule.
+${rule}
+
+// Provider holds configurations of the provider.
+${struct}
+
+// SetDefaults sets the default values.
+${defaults}
+
+// Init the provider.
+func (p *Provider) Init() error { return nil }
+
+// Provide reports that the ECS provider is not in this build.
+func (p *Provider) Provide(chan<- dynamic.Message, *safe.Pool) error {
+	return errors.New("the ECS provider is not in this build of Traefik")
+}
+GO
 }
 
 # The second shared module: skaffold and the Prometheus Operator (the operator and its config reloader), on
