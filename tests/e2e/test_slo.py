@@ -49,24 +49,24 @@ RATE_TOLERANCE = 0.25
 
 @pytest.fixture(scope="module")
 def slo_release(release, apps, core):
-    """(namespace, what its steady traffic sent) of a release with the demo values and two replicas on two
-    nodes, its image the main release's (pinned by digest); removed after."""
+    """(namespace, what its steady traffic sent, when Prometheus had scraped both replicas) of a release with the
+    demo values and two replicas on two nodes, its image the main release's (pinned by digest); removed after."""
     with fresh_namespace("slo") as namespace:
         install_chart(namespace, "slo", image_values(apps) | {"replicaCount": str(REPLICAS)}, "-f", str(DEMO_VALUES))
         pods = core.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/instance=slo").items
         assert len({p.spec.node_name for p in pods}) == REPLICAS, "the replicas share a node"
-        # Every test here reads what Prometheus scraped from both replicas: the operator, its config reloader
-        # and Prometheus's discovery take their time, which is the setup's, not a rule's or a panel's (a CI run
-        # under load showed half the client's rate, as from one replica, and no recorded sample in 120 s).
         names = sorted(p.metadata.name for p in pods)
 
         def unscraped():
             up = {r["metric"].get("pod"): r["value"][1] for r in query(f'up{{namespace="{namespace}"}}')}
             return None if up == dict.fromkeys(names, "1") else f"up: {up}, pods: {names}"
 
-        wait_until("Prometheus to scrape both replicas", unscraped, timeout=TARGET_WAIT, interval=2)
         with steady_traffic(namespace, ["/", "/next"]) as sent:
-            yield namespace, sent
+            # The tests read what Prometheus scraped from both replicas: the operator, its config reloader and
+            # Prometheus's discovery take their time, which is the setup's, not a rule's or a panel's (a CI run
+            # under load showed half the client's rate, as from one replica, and no recorded sample in 120 s).
+            wait_until("Prometheus to scrape both replicas", unscraped, timeout=TARGET_WAIT, interval=2)
+            yield namespace, sent, time.time()
 
 
 @pytest.fixture(scope="module")
@@ -170,10 +170,15 @@ def values(expr: str) -> dict[str, float]:
 def test_the_dashboard_shows_the_load_that_was_sent(slo_release):
     # Measured against the client: its GETs of the last RATE_WINDOW seconds (all answered 200 so far), the two
     # replicas and their workers. The error panels read 0: nothing has failed yet (the burn comes later).
-    namespace, sent = slo_release
+    namespace, sent, scraped = slo_release
+    # A window of traffic and more, and a window (and a 5-s scrape) since both replicas' first scrape.
     wait_until(
-        "traffic for a window and more",
-        lambda: None if sent and time.time() - sent[0][0] > RATE_WINDOW + 15 else "",
+        "traffic scraped from both replicas for a window",
+        lambda: (
+            None
+            if sent and time.time() - sent[0][0] > RATE_WINDOW + 15 and time.time() - scraped > RATE_WINDOW + 5
+            else ""
+        ),
         120,
     )
     panels = panel_queries(namespace, f"{RATE_WINDOW}s")
