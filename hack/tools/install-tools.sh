@@ -523,16 +523,97 @@ build_kube_state_metrics() {
 
 build_jaeger() {
   need go
-  # Jaeger v2 (an OpenTelemetry Collector distribution), as its docs say to take it: a tool of a module.
+  # Jaeger v2 (an OpenTelemetry Collector distribution), as its docs say to take it: a tool of a module, but
+  # with the Elasticsearch 8+ client (github.com/elastic/go-elasticsearch/v9) replaced by a stub
+  # (build_jaeger_es_stub): Jaeger calls that client only to create index templates on Elasticsearch 8 and
+  # later, and its typed API was a third of Jaeger's build. The cluster's Jaeger keeps its traces in memory;
+  # Elasticsearch 7 and OpenSearch keep their own client.
   local work
   work="$(mktemp -d)"
   # shellcheck disable=SC2064
   trap "rm -rf '${work}'" RETURN
+  build_jaeger_es_stub "${work}/go-elasticsearch"
   (cd "${work}" && go mod init flask-service.local/jaeger >/dev/null 2>&1 &&
+    go mod edit -replace github.com/elastic/go-elasticsearch/v9=./go-elasticsearch &&
     go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@${JAEGER_VERSION}" &&
+    build_check_pins . "github.com/jaegertracing/jaeger/cmd/jaeger@${JAEGER_VERSION}" &&
     go build -o "${bin}/jaeger" \
       -ldflags "-s -w -X github.com/jaegertracing/jaeger/internal/version.latestVersion=${JAEGER_VERSION}" \
       github.com/jaegertracing/jaeger/cmd/jaeger)
+}
+
+# build_jaeger_es_stub DIR: in DIR, a module github.com/elastic/go-elasticsearch/v9 with only what Jaeger's code
+# names of it, whose client cannot be made: Jaeger then reports that it cannot create its Elasticsearch 8+
+# client, which is what this build leaves out.
+build_jaeger_es_stub() {
+  mkdir -p "$1/esapi"
+  printf 'module github.com/elastic/go-elasticsearch/v9\n\ngo 1.24\n' >"$1/go.mod"
+  cat >"$1/elasticsearch.go" <<'GO'
+// Package elasticsearch stands in for the Elasticsearch 8+ client in this build of Jaeger
+// (hack/tools/install-tools.sh): its client cannot be made.
+package elasticsearch
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/elastic/go-elasticsearch/v9/esapi"
+)
+
+// Config holds the client's settings that Jaeger sets.
+type Config struct {
+	Addresses            []string
+	Username             string
+	Password             string
+	DiscoverNodesOnStart bool
+	CompressRequestBody  bool
+	Header               http.Header
+	Transport            http.RoundTripper
+}
+
+// Client is the client, never made.
+type Client struct {
+	*esapi.API
+}
+
+// NewClient fails: the client is not in this build.
+func NewClient(Config) (*Client, error) {
+	return nil, errors.New("the Elasticsearch 8+ client is not in this build of Jaeger")
+}
+GO
+  cat >"$1/esapi/esapi.go" <<'GO'
+// Package esapi holds the types of the Elasticsearch 8+ client's API that Jaeger names (a stub).
+package esapi
+
+import (
+	"fmt"
+	"io"
+)
+
+// API is the client's API.
+type API struct {
+	Indices *Indices
+}
+
+// Indices is its indices API.
+type Indices struct {
+	PutIndexTemplate IndicesPutIndexTemplate
+}
+
+// IndicesPutIndexTemplate creates an index template.
+type IndicesPutIndexTemplate func(name string, body io.Reader, o ...func(*IndicesPutIndexTemplateRequest)) (*Response, error)
+
+// IndicesPutIndexTemplateRequest configures the request.
+type IndicesPutIndexTemplateRequest struct{}
+
+// Response is an answer of the API.
+type Response struct {
+	StatusCode int
+}
+
+// String describes the answer.
+func (r *Response) String() string { return fmt.Sprintf("[%d]", r.StatusCode) }
+GO
 }
 
 # build_kyverno_cmd NAME CMD: cmd/CMD of Kyverno's module, as .tools/bin/NAME: the CLI (the chart tier's policy
@@ -567,7 +648,10 @@ build_skaffold() {
   # change the standard library's packages, so that nothing compiled for the other tools could be
   # reused: netgo and osusergo (no-ops with CGO_ENABLED=0: Go's own resolver and user lookup are the only
   # ones), and timetzdata, whose time zone database the main package embeds instead (build_module_k8s033).
-  build_shared build_module_k8s033 skaffold ./skaffold -tags "static_build release" \
+  # And one more: disable_grpc_modules, the Cloud Storage client's documented opt-out of its gRPC transport's
+  # DirectPath dependencies (gRPC's xDS and Envoy's API, a tenth of the module's code). skaffold reaches Cloud
+  # Storage (its Cloud Build and kaniko contexts) through the JSON API client, which the tag leaves as it is.
+  build_shared build_module_k8s033 skaffold ./skaffold -tags "static_build release disable_grpc_modules" \
     -ldflags "-s -w \
       -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=${SKAFFOLD_VERSION} \
       -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.buildDate=${build_date}"
