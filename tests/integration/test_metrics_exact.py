@@ -18,10 +18,22 @@ def hit(url: str, n: int) -> None:
     assert statuses == [200] * n
 
 
+def all_workers_live(server) -> bool:
+    return f"\nflask_service_workers {float(WORKERS)}\n" in get(server.url + "/metrics").body
+
+
 @pytest.fixture
 def multi(start_server):
     # Sync workers: one request per process at a time, so load spreads over every worker.
-    return start_server({"WEB_CONCURRENCY": str(WORKERS), "GUNICORN_THREADS": "1"})
+    server = start_server({"WEB_CONCURRENCY": str(WORKERS), "GUNICORN_THREADS": "1"})
+    # Ready means one worker answers; the arbiter forks the others a little later (a CI run saw the first
+    # worker serve 200 requests before the third booted). Every worker counts itself once it is forked.
+    deadline = time.monotonic() + 20
+    while not all_workers_live(server):
+        if time.monotonic() > deadline:
+            pytest.fail(f"not all {WORKERS} workers booted: {server.workers()}\n{server.logs()}")
+        time.sleep(0.1)
+    return server
 
 
 def test_counts_are_exact_across_workers(multi):
@@ -30,7 +42,6 @@ def test_counts_are_exact_across_workers(multi):
     text = get(multi.url + "/metrics").body
     assert route_count(text, "/") == 300
     assert route_count(text, "/next") == 120
-    assert f"\nflask_service_workers {float(WORKERS)}\n" in text
     # The count is a sum over processes: more than one worker wrote to the metrics directory.
     writers = {p.name.rsplit("_", 1)[1] for p in multi.metrics_dir.glob("histogram_*.db")}
     assert len(writers) >= 2, writers
@@ -57,7 +68,7 @@ def test_counts_survive_a_killed_worker(multi):
     text = get(multi.url + "/metrics").body
     assert route_count(text, "/") == 250
     # The dead worker left the live count, its replacement joined it.
-    assert f"\nflask_service_workers {float(WORKERS)}\n" in text
+    assert all_workers_live(multi)
 
 
 def test_metrics_dir_is_wiped_at_start(start_server, tmp_path):
