@@ -8,7 +8,7 @@
 #
 # Output: ${XDG_CACHE_HOME:-$HOME/.cache}/flask-service/k8s-<version>/bin/
 # Each piece is skipped when its binary already reports the pinned version,
-# so a warm re-run costs a few seconds. Cold, on 2 cores, expect about 9 minutes.
+# so a warm re-run costs a few seconds. Cold, on 2 cores, expect about 6 minutes.
 #
 # Usage: hack/tools/build-k8s.sh [bin-dir-only]
 #   bin-dir-only   print the output directory and exit (for other scripts)
