@@ -43,7 +43,7 @@ RUN --mount=type=secret,id=extra_ca \
     && /opt/venv/bin/python -m pip uninstall --yes --no-cache-dir --disable-pip-version-check pip setuptools \
     && rm -f /tmp/ca-bundle.pem /tmp/requirements.lock
 
-# ---- runtime: the base, the venv, the app; nothing else ----------------------------------
+# ---- runtime: the base, the venv, the app and its front (HAProxy); nothing else ----------
 FROM ${BASE_IMAGE} AS runtime
 
 # A fixed UID/GID (Kubernetes runAsUser/fsGroup and volume permissions rely on it),
@@ -54,6 +54,16 @@ RUN groupadd --system --gid 10001 app \
 
 # Dependencies first: this layer only changes when requirements.lock does.
 COPY --from=build /opt/venv /opt/venv
+
+# HAProxy, the pod's front (front/haproxy.cfg, docs/front.md): Debian 12's long-term 2.6 branch, as the
+# distribution patches it (apt checks the archive's signature). The chart runs it as a second container
+# of this image, so one image, signed once, serves both.
+ARG HAPROXY_VERSION=2.6.*
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends "haproxy=${HAPROXY_VERSION}" \
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log /etc/haproxy
+COPY front/ /app/front/
 
 # The code last, root-owned and not writable by the app user. Compiled here because
 # the root filesystem is read-only at run time (no __pycache__ can be written then).

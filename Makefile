@@ -96,7 +96,7 @@ run: venv ## Serve on 127.0.0.1:5000 under gunicorn (no Docker)
 
 # Every shell script of the project (the node image's entrypoint included).
 # Every shell script: one style (shfmt, two-space indents), checked by shellcheck.
-SHELL_SCRIPTS = $(shell find hack -name '*.sh' | sort) .ci/run hack/tools/runc-nosysres hack/images/kind-node/files/usr/local/bin/entrypoint
+SHELL_SCRIPTS = $(shell find hack front -name '*.sh' | sort) .ci/run hack/tools/runc-nosysres hack/images/kind-node/files/usr/local/bin/entrypoint
 
 .PHONY: lint
 lint: venv ## ruff, shellcheck, shfmt, hadolint, actionlint

@@ -3,7 +3,8 @@ app (the Flask floor) and a naive Flask + exporter app, all under the same gunic
 Flask development server; a sweep of worker class/count; the default without its access log; the default with
 tracing switched off (an OTLP endpoint set, OTEL_SDK_DISABLED=true) and on (every request sampled, spans exported
 to a sink on loopback); p99 at half the service's maximum rate, every worker config and the bare hello paced at
-that same rate. `--tracing-only` measures just the default and its two tracing rows (wrk only, no oha needed).
+that same rate. `--tracing-only` measures just the default and its two tracing rows (wrk only, no oha needed);
+`--front` the default straight and through the pod's front, HAProxy with front/haproxy.cfg (wrk and haproxy).
 
 Needs wrk (Debian package `wrk`) and oha (hack/tools/install-tools.sh oha). Bounded: every wrk run lasts SECONDS
 with CONNECTIONS connections; each paced run sends rate x PACED_SECONDS requests. Loopback only.
@@ -107,6 +108,38 @@ def tracing_only(args, service: servers.Server) -> None:
     print(f"wrote {path.relative_to(runner.RESULTS.parent.parent)}")
 
 
+def front_only(args, service: servers.Server) -> None:
+    """The default straight and through the pod's front (HAProxy, front/haproxy.cfg), interleaved; wrk only."""
+    busy = runner.busy_cpus()
+    print(f"rest of the machine busy: {busy} CPUs", flush=True)
+    everything = [service]
+    try:
+        runner.started([service])
+        front = servers.front(service)
+        everything.append(front)
+        runner.started([front])
+        runs = runner.measure(everything, args.rounds, args.seconds, args.connections)
+    finally:
+        for server in everything:
+            server.stop()
+    data = {
+        "benchmark": "http-front",
+        **preamble(args, busy),
+        "configs": {n: runner.summary(r) for n, r in runs.items()},
+        "ratios": {"front_vs_service": runner.ratio(runs, front.name, service.name)},
+        "note": "server_cpu_us of the front's row is HAProxy's own CPU per request; gunicorn's comes on top",
+    }
+    path = runner.write("http-front", data)
+    print(f"\n{'config':48} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'x direct':>9} {'cpu µs':>7}")
+    for n in runs:
+        s = data["configs"][n]
+        print(
+            f"{n:48} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} {runner.ratio(runs, n, service.name):9.3f} "
+            f"{s['server_cpu_us']:7.0f}"
+        )
+    print(f"wrote {path.relative_to(runner.RESULTS.parent.parent)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
@@ -115,6 +148,7 @@ def main() -> None:
     parser.add_argument("--paced-rounds", type=int, default=3)
     parser.add_argument("--paced-seconds", type=float, default=5)
     parser.add_argument("--tracing-only", action="store_true", help="only the default and its tracing rows")
+    parser.add_argument("--front", action="store_true", help="only the default, straight and through the front")
     args = parser.parse_args()
 
     from service.settings import Settings
@@ -122,6 +156,9 @@ def main() -> None:
     default = (Settings.workers, Settings.threads)
     if args.tracing_only:
         tracing_only(args, servers.service(name(*default), *default))
+        return
+    if args.front:
+        front_only(args, servers.service(name(*default), *default, PROXY_PROTOCOL="true"))
         return
     loadgen.oha()  # before minutes of wrk runs, not after them
     # threads == 1 rows are gunicorn's sync worker, as before the service had a worker of its own.

@@ -49,7 +49,8 @@ class Server:
 
     def start(self, timeout: float = 30) -> None:
         self.port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        own = {name: value.replace("{port}", str(self.port)) for name, value in self.env.items()}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **own, "HOST": "127.0.0.1", "PORT": str(self.port)}
         argv = [a.replace("{port}", str(self.port)) for a in self.argv]
         # Output (the JSON access log) is discarded: a pipe nobody reads would block the workers.
         self.proc = subprocess.Popen(
@@ -108,6 +109,13 @@ def flask_hello(name: str, workers: int, threads: int) -> Server:
 
 def naive(name: str, workers: int, threads: int) -> Server:
     return gunicorn(name, "bench.naive_app", workers, threads, metrics=True)
+
+
+def front(upstream: Server) -> Server:
+    """HAProxy with the pod's own configuration (front/haproxy.cfg) in front of `upstream`, already started
+    with PROXY_PROTOCOL=true."""
+    env = {"FRONT_ADDR": "127.0.0.1", "FRONT_PORT": "{port}", "UPSTREAM_PORT": str(upstream.port)}
+    return Server(f"{upstream.name}, through the front", ["haproxy", "-db", "-f", "front/haproxy.cfg"], env)
 
 
 def seed(name: str = "seed dev server") -> Server:

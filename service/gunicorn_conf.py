@@ -85,6 +85,11 @@ def options(settings: Settings) -> dict[str, object]:
         # X-Forwarded-Proto and the like are taken only from these peers; gunicorn's default trusts 127.0.0.1,
         # which is where kubectl port-forward and sidecars connect from, relaying any client's headers.
         "forwarded_allow_ips": settings.forwarded_allow_ips,
+        # Behind the pod's front (front/haproxy.cfg) every connection comes from 127.0.0.1; the front names the
+        # client in a PROXY protocol line, taken from 127.0.0.1 only. A connection without one (the kubelet's
+        # probes) is served as it is.
+        "proxy_protocol": "v1" if settings.proxy_protocol else "off",
+        "proxy_allow_ips": "127.0.0.1",
         "proc_name": "flask-service",
         "child_exit": child_exit,
         "post_fork": post_fork,

@@ -108,6 +108,7 @@ class Settings:
     header_timeout: float = 5.0
     max_queued: int = 64
     forwarded_allow_ips: str = ""
+    proxy_protocol: bool = False
     log_level: str = "info"
     access_log: bool = True
     reload: bool = False
@@ -155,6 +156,7 @@ _PARSERS: dict[str, tuple[str, Parser]] = {
     "header_timeout": ("HEADER_TIMEOUT", lambda n, r: _float(n, r, 0.1, 300)),
     "max_queued": ("MAX_QUEUED", lambda n, r: _int(n, r, 1, 100000)),
     "forwarded_allow_ips": ("FORWARDED_ALLOW_IPS", _addresses),
+    "proxy_protocol": ("PROXY_PROTOCOL", _bool),
     "log_level": ("LOG_LEVEL", lambda n, r: _choice(n, r, LOG_LEVELS)),
     "access_log": ("ACCESS_LOG", _bool),
     "reload": ("GUNICORN_RELOAD", _bool),

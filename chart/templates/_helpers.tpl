@@ -89,15 +89,38 @@ Lowest number of replicas the release runs with (the HPA minimum when autoscalin
 {{- end }}
 
 {{/*
+The file the front leaves behind when it exits, on the /tmp emptyDir both containers mount.
+*/}}
+{{- define "flask-service.frontExitedFile" -}}
+/tmp/front.exited
+{{- end }}
+
+{{/*
+Seconds gunicorn's preStop hook may take: with the front, longer by the front's drain, so that gunicorn
+serves until the front has answered its last request and exited.
+*/}}
+{{- define "flask-service.appPreStopSleepSeconds" -}}
+{{- add .Values.preStopSleepSeconds (ternary .Values.front.drainSeconds 0 .Values.front.enabled) }}
+{{- end }}
+
+{{/*
+The name of gunicorn's container port: "http" (5000) when gunicorn faces clients itself, "upstream" behind
+the front.
+*/}}
+{{- define "flask-service.appPortName" -}}
+{{- ternary "upstream" "http" .Values.front.enabled }}
+{{- end }}
+
+{{/*
 Termination grace period: it must cover the preStop sleep, the in-app drain delay and
 gunicorn's graceful timeout, else the kubelet kills requests that are still being served.
 */}}
 {{- define "flask-service.terminationGracePeriodSeconds" -}}
-{{- $needed := add .Values.preStopSleepSeconds .Values.config.shutdownDelay .Values.config.gracefulTimeout }}
+{{- $needed := add (include "flask-service.appPreStopSleepSeconds" .) .Values.config.shutdownDelay .Values.config.gracefulTimeout }}
 {{- if kindIs "invalid" .Values.terminationGracePeriodSeconds }}
 {{- add $needed 5 }}
 {{- else if le (int .Values.terminationGracePeriodSeconds) (int $needed) }}
-{{- fail (printf "terminationGracePeriodSeconds (%v) must be larger than preStopSleepSeconds + config.shutdownDelay + config.gracefulTimeout (%v)" .Values.terminationGracePeriodSeconds $needed) }}
+{{- fail (printf "terminationGracePeriodSeconds (%v) must be larger than preStopSleepSeconds + front.drainSeconds (with the front) + config.shutdownDelay + config.gracefulTimeout (%v)" .Values.terminationGracePeriodSeconds $needed) }}
 {{- else }}
 {{- .Values.terminationGracePeriodSeconds }}
 {{- end }}

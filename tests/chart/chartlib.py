@@ -70,6 +70,12 @@ def app_pod(objects):
     return spec, spec["containers"][0]
 
 
+def front_container(spec):
+    """The front's container (HAProxy in front of gunicorn) of a pod spec."""
+    (front,) = [c for c in spec["containers"] if c["name"] == "front"]
+    return front
+
+
 def prometheus_release():
     """The Prometheus release of the pinned module version: v0.3xx.y is 3.xx.y (hack/tools/install-tools.sh)."""
     _, minor, patch = pins()["PROMETHEUS_VERSION"].split(".")

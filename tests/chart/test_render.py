@@ -2,7 +2,17 @@
 
 import pytest
 
-from tests.chart.chartlib import CHART, CI_VALUES, RELEASE, app_pod, by_kind, one, run_helm, template_args
+from tests.chart.chartlib import (
+    CHART,
+    CI_VALUES,
+    RELEASE,
+    app_pod,
+    by_kind,
+    front_container,
+    one,
+    run_helm,
+    template_args,
+)
 
 CHART_META = __import__("yaml").safe_load((CHART / "Chart.yaml").read_text())
 SELECTOR = {"app.kubernetes.io/name": "flask-service", "app.kubernetes.io/instance": RELEASE}
@@ -65,11 +75,15 @@ def test_writable_paths_are_memory_emptydirs(render):
 # --- probes, ports, resources, shutdown --------------------------------------------------------------
 
 
-def test_probes_use_the_service_endpoints(render):
-    _, container = app_pod(render())
-    assert container["startupProbe"]["httpGet"] == {"path": "/livez", "port": "http"}
-    assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "http"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+@pytest.mark.parametrize("front", [True, False])
+def test_probes_use_the_service_endpoints(render, front):
+    # Behind the front, gunicorn is probed on its own port: a probe through the front would also pass while
+    # gunicorn is gone and the front resends.
+    port = "upstream" if front else "http"
+    _, container = app_pod(render(values={"front.enabled": front}))
+    assert container["startupProbe"]["httpGet"] == {"path": "/livez", "port": port}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": port}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port}
     # The startup probe must give the server time to boot before liveness can kill it.
     startup = container["startupProbe"]
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 30
@@ -77,8 +91,10 @@ def test_probes_use_the_service_endpoints(render):
 
 def test_ports_and_service(render):
     objects = render()
-    _, container = app_pod(objects)
-    assert container["ports"] == [{"name": "http", "containerPort": 5000, "protocol": "TCP"}]
+    spec, container = app_pod(objects)
+    assert container["ports"] == [{"name": "upstream", "containerPort": 8080, "protocol": "TCP"}]
+    assert {"name": "PORT", "value": "8080"} in container["env"]
+    assert front_container(spec)["ports"] == [{"name": "http", "containerPort": 5000, "protocol": "TCP"}]
     service = one(objects, "Service")
     assert service["metadata"]["name"] == "flask-service"
     assert service["spec"]["type"] == "ClusterIP"
@@ -91,16 +107,27 @@ def test_resources_have_requests_and_limits(render):
         assert {"cpu", "memory"} <= set(container["resources"][section]), section
 
 
-def test_termination_grace_covers_prestop_and_graceful_timeout(render):
-    values = render(files=[])
+def gunicorn_prestop_seconds(container) -> int:
+    """The longest gunicorn's preStop hook can take: its sleep, or behind the front await-exit.sh's SLEEP + DRAIN."""
+    hook = container["lifecycle"]["preStop"]
+    if "sleep" in hook:
+        return hook["sleep"]["seconds"]
+    script, sleep, drain, _marker = hook["exec"]["command"]
+    assert script == "/app/front/await-exit.sh"
+    return int(sleep) + int(drain)
+
+
+@pytest.mark.parametrize("front", [True, False])
+def test_termination_grace_covers_prestop_and_graceful_timeout(render, front):
+    values = render(files=[], values={"front.enabled": front})
     spec, container = app_pod(values)
-    sleep = container["lifecycle"]["preStop"]["sleep"]["seconds"]
-    assert sleep > 0
+    sleep = gunicorn_prestop_seconds(container)
+    assert sleep >= (20 if front else 10)
     config = one(values, "ConfigMap")["data"]
     needed = sleep + int(config["SHUTDOWN_DELAY"]) + int(config["GRACEFUL_TIMEOUT"])
     assert spec["terminationGracePeriodSeconds"] > needed
     # Raising the graceful timeout raises the computed grace period with it.
-    spec2, _ = app_pod(render(values={"config.gracefulTimeout": 50}))
+    spec2, _ = app_pod(render(values={"config.gracefulTimeout": 50, "front.enabled": front}))
     assert spec2["terminationGracePeriodSeconds"] > sleep + 50
 
 
@@ -111,8 +138,61 @@ def test_too_short_termination_grace_is_refused(helm):
 
 
 def test_prestop_hook_can_be_disabled(render):
-    _, container = app_pod(render(values={"preStopSleepSeconds": 0}))
+    spec, container = app_pod(render(values={"preStopSleepSeconds": 0, "front.enabled": False}))
     assert "lifecycle" not in container
+    assert [c["name"] for c in spec["containers"]] == ["flask-service"]
+    # With the front, gunicorn still waits for the front's drain.
+    spec, container = app_pod(render(values={"preStopSleepSeconds": 0, "front.drainSeconds": 7}))
+    assert gunicorn_prestop_seconds(container) == 7
+    assert "lifecycle" not in front_container(spec)
+
+
+# --- the front ---------------------------------------------------------------------------------------
+
+
+def test_the_front_runs_the_same_image_in_front_of_gunicorn(render):
+    objects = render(values={"config.headerTimeout": 2.5, "config.timeout": 40, "front.upstreamPort": 9000})
+    spec, container = app_pod(objects)
+    front = front_container(spec)
+    assert front["image"] == container["image"]
+    assert front["command"] == ["/app/front/start.sh"]
+    assert front["securityContext"] == container["securityContext"]
+    env = {e["name"]: e["value"] for e in front["env"]}
+    assert env == {
+        "FRONT_PORT": "5000",
+        "UPSTREAM_PORT": "9000",
+        "HEADER_TIMEOUT_MS": "2500",
+        "UPSTREAM_TIMEOUT_MS": "45000",
+        "DRAIN_SECONDS": "10",
+        "FRONT_EXITED": "/tmp/front.exited",
+    }
+    assert container["ports"][0]["containerPort"] == 9000
+    assert {"name": "PORT", "value": "9000"} in container["env"]
+    assert {"name": "PROXY_PROTOCOL", "value": "true"} in container["env"]
+    assert front["readinessProbe"]["tcpSocket"] == {"port": "http"}
+    for section in ("requests", "limits"):
+        assert {"cpu", "memory"} <= set(front["resources"][section]), section
+    annotations = one(objects, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["kubectl.kubernetes.io/default-container"] == container["name"]
+
+
+def test_gunicorn_outlives_the_front_at_shutdown(render):
+    spec, container = app_pod(render(values={"preStopSleepSeconds": 10, "front.drainSeconds": 12}))
+    front = front_container(spec)
+    assert front["lifecycle"]["preStop"]["sleep"]["seconds"] == 10
+    # gunicorn waits the same 10 s, then until the front has left its marker on the shared /tmp, at most 12 s.
+    marker = {e["name"]: e["value"] for e in front["env"]}["FRONT_EXITED"]
+    assert container["lifecycle"]["preStop"]["exec"]["command"] == ["/app/front/await-exit.sh", "10", "12", marker]
+    shared = {m["name"] for m in front["volumeMounts"]} & {m["name"] for m in container["volumeMounts"]}
+    assert marker.startswith("/tmp/") and shared == {"tmp"}
+    assert spec["terminationGracePeriodSeconds"] > 22 + 20  # + gunicorn's graceful timeout
+
+
+@pytest.mark.parametrize("port", [5000, 80])
+def test_the_upstream_port_must_not_clash(helm, port):
+    result = run_helm(helm, *template_args(values={"front.upstreamPort": port}), check=False)
+    assert result.returncode != 0
+    assert "upstreamPort" in result.stderr
 
 
 def test_rollout_never_drops_below_the_replica_count(render):

@@ -54,7 +54,7 @@ def test_no_compiler_no_pip_no_caches_no_tests(image):
         ls /opt/venv/bin | grep -E '^(pip|easy_install)'
         /opt/venv/bin/python -c 'import pip' 2>/dev/null && echo 'pip importable from the venv'
         find / -xdev \\( -path '*/.cache/pip' -o -name 'http-v2' \\) -print 2>/dev/null
-        ls -A /app | grep -vx service
+        ls -A /app | grep -vxE 'service|front'
         find / -xdev \\( -name '.git' -o -name 'requirements*.lock' -o -name 'conftest.py' \\) -print 2>/dev/null
         true
         """,
@@ -123,7 +123,7 @@ def test_code_change_rebuilds_only_the_code_layers(built, base_image, clean_tree
         docker("rmi", rebuild.image, check=False)
 
 
-def test_dockerignore_sends_only_the_lock_and_the_service(engine, clean_tree, tmp_path):
+def test_dockerignore_sends_only_the_lock_the_service_and_the_front(engine, clean_tree, tmp_path):
     context = tmp_path / "context"
     shutil.copytree(clean_tree, context)
     # What a developer's tree also holds: none of it may reach the builder.
@@ -153,5 +153,8 @@ def test_dockerignore_sends_only_the_lock_and_the_service(engine, clean_tree, tm
     sent = {path.relative_to(exported).as_posix() for path in exported.rglob("*") if path.is_file()}
     assert "requirements.lock" in sent and "service/__init__.py" in sent and "service/templates/page.html" in sent
     assert sent == {"requirements.lock"} | {
-        path.relative_to(clean_tree).as_posix() for path in (clean_tree / "service").rglob("*") if path.is_file()
+        path.relative_to(clean_tree).as_posix()
+        for folder in ("service", "front")
+        for path in (clean_tree / folder).rglob("*")
+        if path.is_file()
     }

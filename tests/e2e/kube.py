@@ -320,7 +320,7 @@ def pod_get(
         conn.request("GET", path, headers={"Connection": "close", **(headers or {})})
         response = conn.getresponse()
         body = response.read().decode("utf-8", "replace")
-        return Reply(response.status, dict(response.getheaders()), body)
+        return Reply(response.status, response.headers, body)
     except (OSError, http.client.HTTPException) as error:
         channel = pf.error(target.port)
         what = f"GET {path} via port-forward to {target.pod}: {error!r}; error: {channel!r}"

@@ -137,3 +137,20 @@ def test_forwarded_headers_are_trusted_only_from_the_configured_proxies(start_se
     trusting = start_server({"FORWARDED_ALLOW_IPS": "10.0.0.0/8, 127.0.0.1"}, module=SLOW_APP)
     assert json.loads(get(trusting.url + "/peer", headers=headers).body)["scheme"] == "https"
     assert raw("127.0.0.1", trusting.port, contradictory).startswith(b"HTTP/1.1 400 ")
+
+
+def test_the_client_address_is_taken_from_a_proxy_protocol_line(start_server):
+    # What the pod's front (front/haproxy.cfg, send-proxy) writes before the request it passes on.
+    proxied = (
+        b"PROXY TCP4 203.0.113.7 10.0.0.1 40000 5000\r\nGET /peer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    plain = b"GET /peer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    behind_front = start_server({"PROXY_PROTOCOL": "true"}, module=SLOW_APP)
+    answer = raw("127.0.0.1", behind_front.port, proxied)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["remote_addr"] == "203.0.113.7"
+    # A connection without the line (the kubelet's probes go to gunicorn directly) is served as it is.
+    answer = raw("127.0.0.1", behind_front.port, plain)
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["remote_addr"] == "127.0.0.1"
+    # Off (the default), the line is not a request.
+    assert raw("127.0.0.1", start_server(module=SLOW_APP).port, proxied).startswith(b"HTTP/1.1 400 ")

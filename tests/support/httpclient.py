@@ -7,12 +7,14 @@ import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from email.message import Message
 
 
 @dataclass
 class Reply:
     status: int
-    headers: dict[str, str]
+    # Looked up without regard to case, as HTTP says: the pod's front (HAProxy) sends header names in lower case.
+    headers: Message
     body: str
 
 
@@ -20,9 +22,9 @@ def get(url: str, headers: dict[str, str] | None = None, method: str = "GET", ti
     req = urllib.request.Request(url, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
-            return Reply(response.status, dict(response.headers), response.read().decode("utf-8", "replace"))
+            return Reply(response.status, response.headers, response.read().decode("utf-8", "replace"))
     except urllib.error.HTTPError as error:
-        return Reply(error.code, dict(error.headers), error.read().decode("utf-8", "replace"))
+        return Reply(error.code, error.headers, error.read().decode("utf-8", "replace"))
 
 
 def raw(host: str, port: int, data: bytes, timeout: float = 5) -> bytes:
