@@ -97,15 +97,20 @@ def tracing_only(args, service: servers.Server) -> None:
         "goals": {"tracing_off_vs_service": 0.98},
     }
     path = runner.write("http-tracing", data)
-    print(f"\n{'config':40} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'x default':>9} {'cpu µs':>7}")
+    table(data, runs, service.name, "x default", 40)
+    print(f"sink: {sink.exports} exports, {sink.bytes} bytes")
+    print(f"wrote {path.relative_to(runner.RESULTS.parent.parent)}")
+
+
+def table(data: dict, runs: dict[str, list[dict]], baseline: str, against: str, width: int) -> None:
+    """One row per config: medians, and the throughput ratio against `baseline` (column `against`)."""
+    print(f"\n{'config':{width}} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {against:>9} {'cpu µs':>7}")
     for n in runs:
         s = data["configs"][n]
         print(
-            f"{n:40} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} {runner.ratio(runs, n, service.name):9.3f} "
+            f"{n:{width}} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} {runner.ratio(runs, n, baseline):9.3f} "
             f"{s['server_cpu_us']:7.0f}"
         )
-    print(f"sink: {sink.exports} exports, {sink.bytes} bytes")
-    print(f"wrote {path.relative_to(runner.RESULTS.parent.parent)}")
 
 
 def front_only(args, service: servers.Server) -> None:
@@ -130,13 +135,7 @@ def front_only(args, service: servers.Server) -> None:
         "note": "server_cpu_us of the front's row is HAProxy's own CPU per request; gunicorn's comes on top",
     }
     path = runner.write("http-front", data)
-    print(f"\n{'config':48} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'x direct':>9} {'cpu µs':>7}")
-    for n in runs:
-        s = data["configs"][n]
-        print(
-            f"{n:48} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} {runner.ratio(runs, n, service.name):9.3f} "
-            f"{s['server_cpu_us']:7.0f}"
-        )
+    table(data, runs, service.name, "x direct", 48)
     print(f"wrote {path.relative_to(runner.RESULTS.parent.parent)}")
 
 
