@@ -18,6 +18,7 @@ import uuid
 import pytest
 
 from tests.support.httpclient import free_port, get
+from tests.support.processes import GUNICORN_PROCESSES
 
 from .conftest import HARDENED, LABEL, docker
 
@@ -69,14 +70,8 @@ def pod(run_container, image):
 
 def worker_pids(container_id: str) -> list[int]:
     """gunicorn's workers: the children of the arbiter, PID 1."""
-    code = (
-        "import os\n"
-        "for p in os.listdir('/proc'):\n"
-        "    if p.isdigit() and open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[1] == '1':\n"
-        "        print(p)\n"
-    )
-    out = docker("exec", container_id, "/opt/venv/bin/python", "-c", code).stdout
-    return sorted(int(pid) for pid in out.split())
+    out = docker("exec", container_id, "/opt/venv/bin/python", "-c", GUNICORN_PROCESSES).stdout
+    return sorted(int(pid) for pid, info in json.loads(out).items() if info["ppid"] == 1)
 
 
 def kill_worker_under_a_request(app, url: str) -> tuple[list, int]:

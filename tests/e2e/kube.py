@@ -25,6 +25,7 @@ from kubernetes import client, config
 from kubernetes.stream import portforward
 
 from tests.support.httpclient import Reply
+from tests.support.processes import GUNICORN_PROCESSES
 
 # The one place that names the cluster and the release (see also skaffold.yaml and k8s/).
 CONTEXT = os.environ.get("E2E_KUBE_CONTEXT", f"kind-{os.environ.get('CLUSTER_NAME', 'flask-service')}")
@@ -375,22 +376,6 @@ def kubectl_port_forward(
 
 # --- Inside a pod: the gunicorn processes -------------------------------------------------------------
 
-# Run by the image's own Python: PID 1 is the gunicorn arbiter (exec-form entrypoint), its children are
-# the workers. Prints {pid: {ppid, rss_kb, pss_kb}}; the probe itself (ppid 0, from exec) is left out.
-_PROCESSES = """
-import json, os
-out = {}
-for pid in filter(str.isdigit, os.listdir('/proc')):
-    try:
-        ppid = int(open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1])
-        rollup = dict(l.split(':', 1) for l in open(f'/proc/{pid}/smaps_rollup') if ':' in l and 'kB' in l)
-    except (OSError, ValueError):
-        continue  # gone meanwhile
-    if int(pid) == 1 or ppid == 1:
-        out[pid] = {'ppid': ppid, 'rss_kb': int(rollup['Rss'].split()[0]), 'pss_kb': int(rollup['Pss'].split()[0])}
-print(json.dumps(out))
-"""
-
 
 def pod_python(pod: str, code: str, namespace: str = NAMESPACE) -> str:
     """Run `code` with the image's own Python in the pod's service container; its stdout."""
@@ -400,7 +385,7 @@ def pod_python(pod: str, code: str, namespace: str = NAMESPACE) -> str:
 
 def gunicorn_processes(pod: str, namespace: str = NAMESPACE) -> dict[int, dict[str, int]]:
     """The arbiter (PID 1) and its workers in the pod's service container, with their memory."""
-    return {int(pid): info for pid, info in json.loads(pod_python(pod, _PROCESSES, namespace)).items()}
+    return {int(pid): info for pid, info in json.loads(pod_python(pod, GUNICORN_PROCESSES, namespace)).items()}
 
 
 def worker_pids(pod: str, namespace: str = NAMESPACE) -> set[int]:
