@@ -99,8 +99,17 @@ The file the front leaves behind when it exits, on the /tmp emptyDir both contai
 Seconds gunicorn's preStop hook may take: with the front, longer by the front's drain, so that gunicorn
 serves until the front has answered its last request and exited.
 */}}
-{{- define "flask-service.appPreStopSleepSeconds" -}}
+{{- define "flask-service.appPreStopSeconds" -}}
 {{- add .Values.preStopSleepSeconds (ternary .Values.front.drainSeconds 0 .Values.front.enabled) }}
+{{- end }}
+
+{{/*
+A probe's timings (probes.startup, .liveness or .readiness): both containers probe with the same ones.
+*/}}
+{{- define "flask-service.probeTimings" -}}
+periodSeconds: {{ .periodSeconds }}
+failureThreshold: {{ .failureThreshold }}
+timeoutSeconds: {{ .timeoutSeconds }}
 {{- end }}
 
 {{/*
@@ -116,7 +125,7 @@ Termination grace period: it must cover the preStop sleep, the in-app drain dela
 gunicorn's graceful timeout, else the kubelet kills requests that are still being served.
 */}}
 {{- define "flask-service.terminationGracePeriodSeconds" -}}
-{{- $needed := add (include "flask-service.appPreStopSleepSeconds" .) .Values.config.shutdownDelay .Values.config.gracefulTimeout }}
+{{- $needed := add (include "flask-service.appPreStopSeconds" .) .Values.config.shutdownDelay .Values.config.gracefulTimeout }}
 {{- if kindIs "invalid" .Values.terminationGracePeriodSeconds }}
 {{- add $needed 5 }}
 {{- else if le (int .Values.terminationGracePeriodSeconds) (int $needed) }}
