@@ -716,16 +716,10 @@ done
 
 # skaffold's own settings for this project (SKAFFOLD_CONFIG points here, set by the Makefile):
 # no update check and no usage telemetry, both of which would call out to the internet.
-# Under a lock: CI runs two of these scripts side by side, and each edit of the file reads and rewrites it.
 skaffold_config="${ROOT}/.tools/skaffold-config.yaml"
 if [[ -x "${bin}/skaffold" && ! -s "${skaffold_config}" ]]; then
-  (
-    flock 9
-    if [[ ! -s "${skaffold_config}" ]]; then
-      "${bin}/skaffold" config set --config "${skaffold_config}" --global update-check false >/dev/null
-      "${bin}/skaffold" config set --config "${skaffold_config}" --global collect-metrics false >/dev/null
-    fi
-  ) 9>"${skaffold_config}.lock"
+  "${bin}/skaffold" config set --config "${skaffold_config}" --global update-check false >/dev/null
+  "${bin}/skaffold" config set --config "${skaffold_config}" --global collect-metrics false >/dev/null
 fi
 
 # skaffold and kind run `docker` from PATH. When DOCKER names a particular client (the one that
