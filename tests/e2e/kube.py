@@ -145,6 +145,11 @@ def release_pods(core: client.CoreV1Api) -> list[client.V1Pod]:
     return [p for p in pods if p.metadata.deletion_timestamp is None]
 
 
+def restarts(pod: client.V1Pod) -> int:
+    """How often the kubelet restarted the pod's containers, gunicorn's and the front's together."""
+    return sum(status.restart_count for status in pod.status.container_statuses or [])
+
+
 # AIRGAP=1: the add-ons run images built here (a FROM-scratch image of the binary at /bin/<name>);
 # otherwise upstream's published images.
 AIRGAP = os.environ.get("AIRGAP") == "1"

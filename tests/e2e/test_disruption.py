@@ -48,6 +48,7 @@ from .kube import (
     ready_targets,
     release_image,
     release_pods,
+    restarts,
     run,
     wait_rollout,
     wait_until,
@@ -277,10 +278,6 @@ def test_pod_deletion_loses_no_request(api, core, apps, paths_ready):
     assert run.served.get(pods[0]) and run.served.get(pods[1]), f"a pod served none of the load: {run.served}"
 
 
-def restart_counts(core, pod: str) -> dict[str, int]:
-    return {s.name: s.restart_count for s in core.read_namespaced_pod(pod, NAMESPACE).status.container_statuses}
-
-
 def resent_by_the_front(pod: str) -> list[dict]:
     """The requests the pod's front resent (front/haproxy.cfg logs a JSON line for each, none for the rest)."""
     out = kubectl("logs", pod, "-c", "front").stdout
@@ -290,7 +287,7 @@ def resent_by_the_front(pod: str) -> list[dict]:
 
 def test_worker_kill_loses_no_request_and_no_count(api, core, paths_ready):
     pod = sorted(serving_pods(core))[0]
-    restarts = restart_counts(core, pod)
+    restarted = restarts(core.read_namespaced_pod(pod, NAMESPACE))
     workers = worker_pids(pod)
     assert len(workers) >= 2, f"expected several gunicorn workers in {pod}: {workers}"
     victim = min(workers)
@@ -318,7 +315,8 @@ def test_worker_kill_loses_no_request_and_no_count(api, core, paths_ready):
     print(f"worker kill: {len(resent)} request(s) resent by the front, of {sum(r.ok for r in run.paths)}: {resent}")
     assert all(line["status"] == 200 for line in resent), resent
     assert run.served.get(pod, 0) >= MIN_REQUESTS, f"load barely reached {pod}: {run.served}"
-    assert restart_counts(core, pod) == restarts, "a container restarted: the arbiter should have absorbed it"
+    after = restarts(core.read_namespaced_pod(pod, NAMESPACE))
+    assert after == restarted, "a container restarted: the arbiter should have absorbed it"
     # The killed worker's counts survive it: the counter watch saw no series of the pod go down across the kill.
 
 

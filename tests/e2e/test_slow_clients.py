@@ -15,7 +15,7 @@ import time
 from clients.slow import SlowClients
 from tests.support.httpclient import free_port, get
 
-from .kube import SERVICE_PORT, kubectl_port_forward, pod_python, ready_targets, release_pods
+from .kube import SERVICE_PORT, kubectl_port_forward, pod_python, ready_targets, release_pods, restarts
 
 SLOW_CLIENTS = 512  # half idle, half sending a head a byte a second
 HOLD_SECONDS = 32  # the liveness probe fails a container after 30 s at the soonest (10 s period x 3)
@@ -30,10 +30,6 @@ import os
 rows = [l.split() for f in ('/proc/net/tcp', '/proc/net/tcp6') if os.path.exists(f) for l in open(f).readlines()[1:]]
 print(sum(1 for row in rows if row[3] == '01' and int(row[1].split(':')[1], 16) == {SERVICE_PORT}))
 """
-
-
-def restarts(pod) -> int:
-    return sum(status.restart_count for status in pod.status.container_statuses or [])
 
 
 def test_slow_and_idle_clients_do_not_take_the_pod_out(release, core, discovery):

@@ -22,6 +22,7 @@ from .kube import (
     gunicorn_processes,
     kubectl_port_forward,
     release_pods,
+    restarts,
     wait_rollout,
 )
 
@@ -93,7 +94,7 @@ def memory_mb(pod: str) -> dict[str, float]:
 
 def restart_counts(core) -> dict[str, int]:
     pods = release_pods(core)
-    return {p.metadata.name: sum(c.restart_count for c in p.status.container_statuses or []) for p in pods}
+    return {p.metadata.name: restarts(p) for p in pods}
 
 
 def test_soak_through_kubectl_port_forward(release, core, apps):
