@@ -104,6 +104,20 @@ serves until the front has answered its last request and exited.
 {{- end }}
 
 {{/*
+The preStop sleep of the container that faces clients (the front, or gunicorn without it): it keeps
+accepting while Service endpoints and proxies drop this pod, and then SIGTERM drains it. The sleep action
+needs no shell or sleep binary in the image. Empty when preStopSleepSeconds is 0.
+*/}}
+{{- define "flask-service.preStopSleep" -}}
+{{- if gt (int .Values.preStopSleepSeconds) 0 -}}
+lifecycle:
+  preStop:
+    sleep:
+      seconds: {{ .Values.preStopSleepSeconds }}
+{{- end }}
+{{- end }}
+
+{{/*
 A probe's timings (probes.startup, .liveness or .readiness): both containers probe with the same ones.
 */}}
 {{- define "flask-service.probeTimings" -}}

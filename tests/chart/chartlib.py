@@ -76,6 +76,11 @@ def front_container(spec):
     return front
 
 
+def env_values(container):
+    """A container's environment as {name: value}; a variable set from elsewhere (valueFrom) is None."""
+    return {e["name"]: e.get("value") for e in container["env"]}
+
+
 def prometheus_release():
     """The Prometheus release of the pinned module version: v0.3xx.y is 3.xx.y (hack/tools/install-tools.sh)."""
     _, minor, patch = pins()["PROMETHEUS_VERSION"].split(".")

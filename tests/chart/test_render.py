@@ -8,6 +8,7 @@ from tests.chart.chartlib import (
     RELEASE,
     app_pod,
     by_kind,
+    env_values,
     front_container,
     one,
     run_helm,
@@ -67,7 +68,7 @@ def test_writable_paths_are_memory_emptydirs(render):
     for path in ("/tmp", "/dev/shm"):
         assert volumes[mounts[path]]["emptyDir"]["medium"] == "Memory", path
         assert volumes[mounts[path]]["emptyDir"]["sizeLimit"], path
-    env = {e["name"]: e.get("value") for e in container["env"]}
+    env = env_values(container)
     # The multiprocess metrics dir must sit on the writable /tmp emptyDir.
     assert env["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/")
 
@@ -157,7 +158,7 @@ def test_the_front_runs_the_same_image_in_front_of_gunicorn(render):
     assert front["image"] == container["image"]
     assert front["command"] == ["/app/front/start.sh"]
     assert front["securityContext"] == container["securityContext"]
-    env = {e["name"]: e["value"] for e in front["env"]}
+    env = env_values(front)
     assert env == {
         "FRONT_PORT": "5000",
         "UPSTREAM_PORT": "9000",
@@ -181,7 +182,7 @@ def test_gunicorn_outlives_the_front_at_shutdown(render):
     front = front_container(spec)
     assert front["lifecycle"]["preStop"]["sleep"]["seconds"] == 10
     # gunicorn waits the same 10 s, then until the front has left its marker on the shared /tmp, at most 12 s.
-    marker = {e["name"]: e["value"] for e in front["env"]}["FRONT_EXITED"]
+    marker = env_values(front)["FRONT_EXITED"]
     assert container["lifecycle"]["preStop"]["exec"]["command"] == ["/app/front/await-exit.sh", "10", "12", marker]
     shared = {m["name"] for m in front["volumeMounts"]} & {m["name"] for m in container["volumeMounts"]}
     assert marker.startswith("/tmp/") and shared == {"tmp"}
@@ -313,7 +314,7 @@ def test_tracing_is_off_by_default_and_passed_as_otel_variables(render):
         "k8s.pod.name=$(K8S_POD_NAME),k8s.namespace.name=$(K8S_NAMESPACE_NAME),k8s.node.name=$(K8S_NODE_NAME)"
     )
     assert env["K8S_POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
-    assert "OTEL_RESOURCE_ATTRIBUTES" not in {e["name"] for e in app_pod(render())[1]["env"]}
+    assert "OTEL_RESOURCE_ATTRIBUTES" not in env_values(app_pod(render())[1])
 
 
 @pytest.mark.parametrize(
@@ -568,7 +569,7 @@ def test_helm_test_pod_requests_both_pages(render):
     assert container["command"][:2] == ["python", "-c"]
     script = container["command"][2]
     assert "urllib.request" in script and '"/"' in script and '"/next"' in script
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = env_values(container)
     assert env["BASE_URL"] == "http://flask-service:5000"
     assert env["NEXT_HEADING"] == "Custom next"
     assert pod["spec"]["restartPolicy"] == "Never"

@@ -18,7 +18,7 @@ import uuid
 import pytest
 
 from tests.support.httpclient import free_port, get
-from tests.support.processes import GUNICORN_PROCESSES
+from tests.support.processes import GUNICORN_PROCESSES, parse_processes, workers
 
 from .conftest import HARDENED, LABEL, docker
 
@@ -68,10 +68,9 @@ def pod(run_container, image):
         docker("rm", "-f", front, check=False)
 
 
-def worker_pids(container_id: str) -> list[int]:
-    """gunicorn's workers: the children of the arbiter, PID 1."""
+def worker_pids(container_id: str) -> set[int]:
     out = docker("exec", container_id, "/opt/venv/bin/python", "-c", GUNICORN_PROCESSES).stdout
-    return sorted(int(pid) for pid, info in json.loads(out).items() if info["ppid"] == 1)
+    return workers(parse_processes(out))
 
 
 def kill_worker_under_a_request(app, url: str) -> tuple[list, int]:

@@ -25,7 +25,7 @@ from kubernetes import client, config
 from kubernetes.stream import portforward
 
 from tests.support.httpclient import Reply
-from tests.support.processes import GUNICORN_PROCESSES
+from tests.support.processes import GUNICORN_PROCESSES, parse_processes, workers
 
 # The one place that names the cluster and the release (see also skaffold.yaml and k8s/).
 CONTEXT = os.environ.get("E2E_KUBE_CONTEXT", f"kind-{os.environ.get('CLUSTER_NAME', 'flask-service')}")
@@ -390,11 +390,11 @@ def pod_python(pod: str, code: str, namespace: str = NAMESPACE) -> str:
 
 def gunicorn_processes(pod: str, namespace: str = NAMESPACE) -> dict[int, dict[str, int]]:
     """The arbiter (PID 1) and its workers in the pod's service container, with their memory."""
-    return {int(pid): info for pid, info in json.loads(pod_python(pod, GUNICORN_PROCESSES, namespace)).items()}
+    return parse_processes(pod_python(pod, GUNICORN_PROCESSES, namespace))
 
 
 def worker_pids(pod: str, namespace: str = NAMESPACE) -> set[int]:
-    return {pid for pid, info in gunicorn_processes(pod, namespace).items() if info["ppid"] == 1}
+    return workers(gunicorn_processes(pod, namespace))
 
 
 def kill_in_pod(pod: str, pid: int, signal_name: str = "SIGKILL", namespace: str = NAMESPACE) -> None:
